@@ -1,0 +1,336 @@
+/*
+ * store.c - blocking Redis calls with a deadline, over a connection pool
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+/* Idle connections kept for reuse; more are closed when returned. */
+#define STORE_IDLE_MAX 64
+
+struct store {
+    struct endpoint endpoint;
+    int timeout_ms;
+    int database;
+    char *username;
+    char *password;
+
+    pthread_mutex_t lock; /* protects idle and idle_count */
+    redisContext *idle[STORE_IDLE_MAX];
+    size_t idle_count;
+
+    atomic_llong clock_offset_ms; /* Redis time minus local time */
+};
+
+/* Milliseconds left until "deadline" on the monotonic clock. */
+static long remaining_ms(const struct timespec *deadline)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (deadline->tv_sec - now.tv_sec) * 1000 +
+           (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+static void set_deadline(struct timespec *deadline, int timeout_ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, deadline);
+    deadline->tv_sec += timeout_ms / 1000;
+    deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
+}
+
+static struct timeval ms_to_timeval(long ms)
+{
+    struct timeval tv;
+
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return tv;
+}
+
+struct store *store_open(const struct redis_config *rc)
+{
+    struct store *st = calloc(1, sizeof(*st));
+
+    if (st == NULL)
+        return NULL;
+    st->endpoint = rc->endpoint;
+    st->timeout_ms = rc->timeout_ms;
+    st->database = rc->database;
+    st->username = rc->username ? strdup(rc->username) : NULL;
+    st->password = rc->password ? strdup(rc->password) : NULL;
+    pthread_mutex_init(&st->lock, NULL);
+    atomic_init(&st->clock_offset_ms, 0);
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < st->idle_count; i++)
+        redisFree(st->idle[i]);
+    pthread_mutex_destroy(&st->lock);
+    free(st->username);
+    if (st->password != NULL) {
+        explicit_bzero(st->password, strlen(st->password));
+        free(st->password);
+    }
+    free(st);
+}
+
+/* Describe a context error; hiredis reports a timeout as EAGAIN. */
+static void context_error(const struct store *st, const redisContext *c,
+                          char *err, size_t errlen)
+{
+    const char *where = st->endpoint.kind == ENDPOINT_UNIX
+                            ? st->endpoint.path
+                            : st->endpoint.host;
+
+    if (c == NULL)
+        snprintf(err, errlen, "cannot reach Redis at %s: out of memory",
+                 where);
+    else if (c->err == REDIS_ERR_IO &&
+             (strstr(c->errstr, "temporarily unavailable") != NULL ||
+              strstr(c->errstr, "timed out") != NULL))
+        snprintf(err, errlen, "Redis at %s timed out after %d ms", where,
+                 st->timeout_ms);
+    else
+        snprintf(err, errlen, "Redis at %s failed: %s", where, c->errstr);
+}
+
+/* Send one command on "c" within the deadline. */
+static redisReply *command_on(redisContext *c, const struct timespec *deadline,
+                              int argc, const char **argv,
+                              const size_t *argvlen)
+{
+    long left = remaining_ms(deadline);
+
+    if (left <= 0) {
+        c->err = REDIS_ERR_IO;
+        snprintf(c->errstr, sizeof(c->errstr), "Resource temporarily "
+                                               "unavailable");
+        errno = EAGAIN;
+        return NULL;
+    }
+    if (redisSetTimeout(c, ms_to_timeval(left)) != REDIS_OK)
+        return NULL;
+    return redisCommandArgv(c, argc, argv, argvlen);
+}
+
+/* AUTH and SELECT on a new connection.  The password is never copied out. */
+static int prepare(struct store *st, redisContext *c,
+                   const struct timespec *deadline, char *err, size_t errlen)
+{
+    const char *argv[3];
+    size_t argvlen[3];
+    char db[16];
+    int argc = 0;
+    redisReply *reply;
+
+    if (st->password != NULL) {
+        argv[argc++] = "AUTH";
+        if (st->username != NULL)
+            argv[argc++] = st->username;
+        argv[argc++] = st->password;
+        for (int i = 0; i < argc; i++)
+            argvlen[i] = strlen(argv[i]);
+        reply = command_on(c, deadline, argc, argv, argvlen);
+        if (reply == NULL) {
+            context_error(st, c, err, errlen);
+            return -1;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen,
+                     "Redis AUTH failed: %.200s; check redis.username and "
+                     "the contents of redis.password_file",
+                     reply->str);
+            freeReplyObject(reply);
+            return -1;
+        }
+        freeReplyObject(reply);
+    }
+    if (st->database != 0) {
+        snprintf(db, sizeof(db), "%d", st->database);
+        argv[0] = "SELECT";
+        argv[1] = db;
+        argvlen[0] = 6;
+        argvlen[1] = strlen(db);
+        reply = command_on(c, deadline, 2, argv, argvlen);
+        if (reply == NULL) {
+            context_error(st, c, err, errlen);
+            return -1;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen, "Redis SELECT %d failed: %.200s",
+                     st->database, reply->str);
+            freeReplyObject(reply);
+            return -1;
+        }
+        freeReplyObject(reply);
+    }
+    return 0;
+}
+
+static redisContext *connect_new(struct store *st,
+                                 const struct timespec *deadline, char *err,
+                                 size_t errlen)
+{
+    long left = remaining_ms(deadline);
+    redisContext *c;
+
+    if (left <= 0) {
+        snprintf(err, errlen, "Redis timed out after %d ms", st->timeout_ms);
+        return NULL;
+    }
+    if (st->endpoint.kind == ENDPOINT_UNIX)
+        c = redisConnectUnixWithTimeout(st->endpoint.path, ms_to_timeval(left));
+    else
+        c = redisConnectWithTimeout(st->endpoint.host, st->endpoint.port,
+                                    ms_to_timeval(left));
+    if (c == NULL || c->err) {
+        context_error(st, c, err, errlen);
+        if (c != NULL)
+            redisFree(c);
+        return NULL;
+    }
+    if (prepare(st, c, deadline, err, errlen) != 0) {
+        redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
+static redisContext *take_idle(struct store *st)
+{
+    redisContext *c = NULL;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->idle_count > 0)
+        c = st->idle[--st->idle_count];
+    pthread_mutex_unlock(&st->lock);
+    return c;
+}
+
+/* Return "c" to the pool, or close it when broken or the pool is full. */
+static void give_back(struct store *st, redisContext *c)
+{
+    if (c->err == 0) {
+        pthread_mutex_lock(&st->lock);
+        if (st->idle_count < STORE_IDLE_MAX) {
+            st->idle[st->idle_count++] = c;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&st->lock);
+    }
+    if (c != NULL)
+        redisFree(c);
+}
+
+/* A pooled connection the server closed while idle (e.g. a restart). */
+static int stale_connection(const redisContext *c)
+{
+    return c->err == REDIS_ERR_EOF ||
+           (c->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE));
+}
+
+static redisReply *command_deadline(struct store *st,
+                                    const struct timespec *deadline, int argc,
+                                    const char **argv, const size_t *argvlen,
+                                    char *err, size_t errlen)
+{
+    redisContext *c = take_idle(st);
+    int pooled = c != NULL;
+    redisReply *reply;
+
+    if (c == NULL && (c = connect_new(st, deadline, err, errlen)) == NULL)
+        return NULL;
+    reply = command_on(c, deadline, argc, argv, argvlen);
+
+    /*
+     * A connection that sat in the pool across a Redis restart fails at
+     * once with EOF or a reset; the command never reached the new server,
+     * so one retry on a new connection cannot charge twice.
+     */
+    if (reply == NULL && pooled && stale_connection(c)) {
+        redisFree(c);
+        c = connect_new(st, deadline, err, errlen);
+        if (c == NULL)
+            return NULL;
+        reply = command_on(c, deadline, argc, argv, argvlen);
+    }
+    if (reply == NULL)
+        context_error(st, c, err, errlen);
+    give_back(st, c);
+    return reply;
+}
+
+redisReply *store_command(struct store *st, int argc, const char **argv,
+                          const size_t *argvlen, char *err, size_t errlen)
+{
+    struct timespec deadline;
+
+    set_deadline(&deadline, st->timeout_ms);
+    return command_deadline(st, &deadline, argc, argv, argvlen, err, errlen);
+}
+
+int store_limit(struct store *st, const struct limiter_request *req,
+                struct limiter_result *res, char *err, size_t errlen)
+{
+    struct timespec deadline;
+    struct limiter_argv args;
+    redisReply *reply;
+    int rc;
+
+    set_deadline(&deadline, st->timeout_ms);
+    limiter_build(req, 0, &args);
+    reply = command_deadline(st, &deadline, args.argc, args.argv,
+                             args.argvlen, err, errlen);
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+        strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(reply);
+        limiter_build(req, 1, &args);
+        reply = command_deadline(st, &deadline, args.argc, args.argv,
+                                 args.argvlen, err, errlen);
+    }
+    if (reply == NULL)
+        return -1;
+    rc = limiter_parse(reply, req, res, err, errlen);
+    freeReplyObject(reply);
+    if (rc == 0)
+        store_observe_time(st, res->now, res->now_usec);
+    return rc;
+}
+
+void store_observe_time(struct store *st, time_t sec, long usec)
+{
+    struct timespec local;
+    long long redis_ms = (long long)sec * 1000 + usec / 1000;
+    long long local_ms;
+
+    clock_gettime(CLOCK_REALTIME, &local);
+    local_ms = (long long)local.tv_sec * 1000 + local.tv_nsec / 1000000;
+    atomic_store(&st->clock_offset_ms, redis_ms - local_ms);
+}
+
+time_t store_now(struct store *st)
+{
+    struct timespec local;
+    long long ms;
+
+    clock_gettime(CLOCK_REALTIME, &local);
+    ms = (long long)local.tv_sec * 1000 + local.tv_nsec / 1000000 +
+         atomic_load(&st->clock_offset_ms);
+    return (time_t)(ms / 1000);
+}

@@ -1,0 +1,288 @@
+/*
+ * main.c - rampart-milter: start-up, privilege drop, reload and shutdown
+ *
+ * Signals: SIGUSR1 reloads rampart.conf (libmilter itself stops the
+ * milter on SIGHUP, SIGTERM and SIGINT, so SIGHUP cannot mean reload).
+ */
+#include "daemon.h"
+#include "filter.h"
+#include "log.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+struct options {
+    const char *config_path;
+    bool check_only;
+    bool foreground;
+};
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: rampart-milter [-f] [-n] [-c FILE]\n"
+            "  -c FILE  configuration file (default %s)\n"
+            "  -f       stay in the foreground and log to stderr too\n"
+            "  -n       check the configuration and exit\n",
+            CONFIG_DEFAULT_PATH);
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+    int c;
+
+    opt->config_path = CONFIG_DEFAULT_PATH;
+    while ((c = getopt(argc, argv, "c:fnh")) != -1) {
+        switch (c) {
+        case 'c':
+            opt->config_path = optarg;
+            break;
+        case 'f':
+            opt->foreground = true;
+            break;
+        case 'n':
+            opt->check_only = true;
+            break;
+        case 'h':
+            usage();
+            exit(EX_OK);
+        default:
+            usage();
+            exit(EX_USAGE);
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "rampart-milter: unexpected argument \"%s\"\n",
+                argv[optind]);
+        usage();
+        exit(EX_USAGE);
+    }
+}
+
+/* Write the socket in libmilter's syntax: "unix:/p" or "inet:PORT@HOST". */
+static void libmilter_socket(const struct endpoint *ep, char *buf, size_t len)
+{
+    if (ep->kind == ENDPOINT_UNIX)
+        snprintf(buf, len, "unix:%s", ep->path);
+    else if (strchr(ep->host, ':') != NULL)
+        snprintf(buf, len, "inet6:%d@%s", ep->port, ep->host);
+    else
+        snprintf(buf, len, "inet:%d@%s", ep->port, ep->host);
+}
+
+/* Load and check the file; print every error to stderr. */
+static struct rampart_config *load_or_report(const char *path)
+{
+    char *errors = NULL;
+    struct rampart_config *cfg = config_load(path, &errors);
+
+    if (cfg == NULL) {
+        fprintf(stderr, "%s", errors ? errors : "out of memory\n");
+        free(errors);
+    }
+    return cfg;
+}
+
+/* Reload on SIGUSR1; report counted Redis errors every few seconds. */
+static void reload(const char *path)
+{
+    char *errors = NULL;
+    char err[512];
+    struct rampart_config *cfg = config_load(path, &errors);
+    struct runtime *old;
+
+    if (cfg == NULL) {
+        char *line = strtok(errors, "\n");
+
+        for (; line != NULL; line = strtok(NULL, "\n"))
+            log_err("reload failed, keeping the running configuration: %s",
+                    line);
+        free(errors);
+        return;
+    }
+    old = runtime_acquire();
+    if (old != NULL && strcmp(old->cfg->milter.socket, cfg->milter.socket))
+        log_warn("reload: milter.socket changed to %s; the milter keeps "
+                 "listening on %s until restarted",
+                 cfg->milter.socket, old->cfg->milter.socket);
+    runtime_release(old);
+    if (cal_set_zone(cfg->timezone, err, sizeof(err)) != 0) {
+        log_err("reload failed, keeping the running configuration: %s", err);
+        config_free(cfg);
+        return;
+    }
+    log_set_debug(cfg->log_debug);
+    if (runtime_install(cfg) != 0) {
+        log_err("reload failed: out of memory");
+        return;
+    }
+    log_info("reloaded %s", path);
+}
+
+static void *housekeeping(void *arg)
+{
+    const char *path = arg;
+    sigset_t set;
+    struct timespec tick = {5, 0};
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+
+        if (sig == SIGUSR1)
+            reload(path);
+        filter_flush_logs();
+    }
+    return NULL;
+}
+
+/* Bind the milter socket and give a unix socket to the MTA's group. */
+static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid)
+{
+    char spec[ENDPOINT_HOST_MAX + ENDPOINT_PATH_MAX + 16];
+    char err[512];
+    const struct milter_config *m = &cfg->milter;
+
+    libmilter_socket(&m->endpoint, spec, sizeof(spec));
+    if (m->endpoint.kind == ENDPOINT_UNIX &&
+        daemon_make_parent_dir(m->endpoint.path, uid, gid, err,
+                               sizeof(err)) != 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    if (smfi_setconn(spec) != MI_SUCCESS ||
+        smfi_settimeout(m->timeout_s) != MI_SUCCESS ||
+        smfi_register(filter_description) != MI_SUCCESS) {
+        log_err("cannot set up libmilter for socket %s", spec);
+        return -1;
+    }
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        log_err("cannot listen on %s: %s; check that the address is free "
+                "and the directory exists",
+                m->socket, strerror(errno));
+        return -1;
+    }
+    if (m->endpoint.kind == ENDPOINT_UNIX &&
+        daemon_socket_access(m->endpoint.path, uid, gid, m->socket_group,
+                             m->socket_mode, err, sizeof(err)) != 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int run(const struct options *opt, struct rampart_config *cfg)
+{
+    char err[512];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    bool drop = geteuid() == 0 && cfg->user != NULL;
+    int pid_fd;
+    pthread_t thread;
+    sigset_t set;
+    char *pid_file;
+    char *socket_text;
+    int rc;
+
+    if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
+                                   sizeof(err)) != 0) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    if (geteuid() == 0 && cfg->user == NULL)
+        log_warn("running as root: set user in %s to drop privileges",
+                 opt->config_path);
+    if (open_socket(cfg, uid, gid) != 0)
+        return EX_UNAVAILABLE;
+    if (!opt->foreground) {
+        rc = daemon_detach(err, sizeof(err));
+        if (rc == 1)
+            _exit(EX_OK);
+        if (rc != 0) {
+            log_err("%s", err);
+            return EX_OSERR;
+        }
+    }
+    if (daemon_make_parent_dir(cfg->milter.pid_file, uid, gid, err,
+                               sizeof(err)) != 0 ||
+        (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) <
+            0 ||
+        pidfile_write(pid_fd, err, sizeof(err)) != 0) {
+        log_err("%s", err);
+        return EX_CANTCREAT;
+    }
+    if (drop && daemon_drop_privileges(cfg->user, uid, gid, err,
+                                       sizeof(err)) != 0) {
+        log_err("%s", err);
+        return EX_OSERR;
+    }
+
+    /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    /* A reload may free cfg; keep what shutdown needs. */
+    pid_file = strdup(cfg->milter.pid_file);
+    socket_text = strdup(cfg->milter.socket);
+    if (pid_file == NULL || socket_text == NULL ||
+        runtime_install(cfg) != 0) {
+        log_err("out of memory");
+        return EX_OSERR;
+    }
+    if (pthread_create(&thread, NULL, housekeeping,
+                       (void *)opt->config_path) != 0) {
+        log_err("cannot start the housekeeping thread");
+        return EX_OSERR;
+    }
+    pthread_detach(thread);
+
+    log_info("starting rampart-milter %s on %s (config %s)", RAMPART_VERSION,
+             socket_text, opt->config_path);
+    rc = smfi_main();
+    log_info("stopping rampart-milter");
+    if (unlink(pid_file) != 0 && errno != ENOENT)
+        log_debug("cannot remove the pid file %s: %s", pid_file,
+                  strerror(errno));
+    free(pid_file);
+    free(socket_text);
+    return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt = {0};
+    struct rampart_config *cfg;
+    char err[512];
+
+    parse_options(argc, argv, &opt);
+    cfg = load_or_report(opt.config_path);
+    if (cfg == NULL)
+        return EX_CONFIG;
+    if (opt.check_only) {
+        printf("%s: configuration OK\n", opt.config_path);
+        config_free(cfg);
+        return EX_OK;
+    }
+    if (cal_set_zone(cfg->timezone, err, sizeof(err)) != 0) {
+        fprintf(stderr, "rampart-milter: %s\n", err);
+        return EX_CONFIG;
+    }
+    log_open("rampart-milter", cfg->syslog_facility, opt.foreground);
+    log_set_debug(cfg->log_debug);
+    return run(&opt, cfg);
+}
