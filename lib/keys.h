@@ -4,7 +4,7 @@
  * Every key of one source IP carries the IP as its hash tag, so a Redis
  * Cluster keeps them in one slot and one script can change them together:
  *
- *   PREFIX:{SOURCE}:day:YYYY-MM-DD    hash: messages, recipients, tempfails
+ *   PREFIX:{SOURCE}:day:YYYY-MM-DD    hash: messages, recipients, tempfailed
  *
  * Limits never appear in key names, so editing a cap keeps today's count.
  */

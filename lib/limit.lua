@@ -1,7 +1,7 @@
 -- rampart limiter: check every limit that applies to one message and, in
 -- charge mode, charge all of them, in one atomic step (all or none).
 --
--- KEYS[i]   counter hash of limit i; fields: messages, recipients, tempfails
+-- KEYS[i]   counter hash of limit i; fields: messages, recipients, tempfailed
 -- ARGV[1]   "check" (at RCPT: nothing is charged) or "charge" (end of message)
 -- ARGV[2]   messages this step adds (1)
 -- ARGV[3]   recipients this step adds
@@ -58,8 +58,13 @@ for i = 1, n do
                              '", not an integer; fix or delete the field')
   end
   if current + amount > cap then
+    -- Count the recipients refused: one at RCPT, all of them at the end.
+    local refused = 1
+    if mode == 'charge' then
+      refused = recipients
+    end
     local set_ttl = touch(KEYS[i], arg(i, 3))
-    redis.call('HINCRBY', KEYS[i], 'tempfails', 1)
+    redis.call('HINCRBY', KEYS[i], 'tempfailed', refused)
     set_ttl()
     return {'over', time[1], time[2], i, current, cap}
   end
