@@ -111,6 +111,37 @@ static const char *type_name(int type)
     return "a value";
 }
 
+/*
+ * Report a setting of the wrong type, with its value when it is a scalar:
+ * "expected an integer, found a string \"250\"".
+ */
+static void report_type(struct loader *ld, const config_setting_t *s,
+                        const char *expected)
+{
+    const char *found = type_name(config_setting_type(s));
+
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        report(ld, s, "expected %s, found %s %lld", expected, found,
+               config_setting_get_int64(s));
+        return;
+    case CONFIG_TYPE_FLOAT:
+        report(ld, s, "expected %s, found %s %g", expected, found,
+               config_setting_get_float(s));
+        return;
+    case CONFIG_TYPE_STRING:
+        report(ld, s, "expected %s, found %s \"%.200s\"", expected, found,
+               config_setting_get_string(s));
+        return;
+    case CONFIG_TYPE_BOOL:
+        report(ld, s, "expected %s, found %s", expected,
+               config_setting_get_bool(s) ? "true" : "false");
+        return;
+    }
+    report(ld, s, "expected %s, found %s", expected, found);
+}
+
 /* Report every child of "group" whose name is not in "allowed". */
 static void check_keys(struct loader *ld, const config_setting_t *group,
                        const char *const *allowed)
@@ -159,8 +190,7 @@ static int get_string(struct loader *ld, const config_setting_t *group,
     if (s == NULL)
         return hint ? report_missing(ld, group, name, hint) : 0;
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        report(ld, s, "expected a string in double quotes, found %s",
-               type_name(config_setting_type(s)));
+        report_type(ld, s, "a string in double quotes");
         return -1;
     }
     *out = config_setting_get_string(s);
@@ -174,8 +204,7 @@ static int setting_long(struct loader *ld, const config_setting_t *s,
 
     if (config_setting_type(s) != CONFIG_TYPE_INT &&
         config_setting_type(s) != CONFIG_TYPE_INT64) {
-        report(ld, s, "expected an integer, found %s",
-               type_name(config_setting_type(s)));
+        report_type(ld, s, "an integer");
         return -1;
     }
     value = config_setting_get_int64(s);
@@ -226,8 +255,7 @@ static int get_double(struct loader *ld, const config_setting_t *group,
         *out = (double)config_setting_get_int64(s);
         return 1;
     }
-    report(ld, s, "expected a number, found %s",
-           type_name(config_setting_type(s)));
+    report_type(ld, s, "a number");
     return -1;
 }
 
@@ -239,8 +267,7 @@ static int get_bool(struct loader *ld, const config_setting_t *group,
     if (s == NULL)
         return 0;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        report(ld, s, "expected true or false, found %s",
-               type_name(config_setting_type(s)));
+        report_type(ld, s, "true or false");
         return -1;
     }
     *out = config_setting_get_bool(s) != 0;
@@ -280,8 +307,7 @@ static const config_setting_t *get_group(struct loader *ld,
     if (s == NULL)
         return NULL;
     if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-        report(ld, s, "expected a group { ... }, found %s",
-               type_name(config_setting_type(s)));
+        report_type(ld, s, "a group { ... }");
         return NULL;
     }
     return s;
@@ -516,8 +542,7 @@ static int load_cap_table(struct loader *ld, const config_setting_t *s,
 
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
         config_setting_type(s) != CONFIG_TYPE_LIST) {
-        report(ld, s, "expected an array of caps, e.g. [2800, 4300], found %s",
-               type_name(config_setting_type(s)));
+        report_type(ld, s, "an array of caps, e.g. [2800, 4300]");
         return -1;
     }
     count = config_setting_length(s);
@@ -758,8 +783,7 @@ static void load_sources(struct loader *ld, const config_setting_t *root)
         return;
     }
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        report(ld, list, "expected a list ( { ... }, ... ), found %s",
-               type_name(config_setting_type(list)));
+        report_type(ld, list, "a list ( { ... }, ... )");
         return;
     }
     count = config_setting_length(list);
@@ -908,8 +932,7 @@ static void load_routes(struct loader *ld, const config_setting_t *root)
         return;
     }
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        report(ld, list, "expected a list ( { ... }, ... ), found %s",
-               type_name(config_setting_type(list)));
+        report_type(ld, list, "a list ( { ... }, ... )");
         return;
     }
     count = config_setting_length(list);
