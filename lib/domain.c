@@ -38,6 +38,15 @@ static void bare_address(const char *address, const char **start,
     *len = n;
 }
 
+/* A leading dot, "..", or a dot left at the end makes an empty label. */
+static int has_empty_label(const char *name)
+{
+    size_t len = strlen(name);
+
+    return name[0] == '.' || strstr(name, "..") != NULL ||
+           (len > 0 && name[len - 1] == '.');
+}
+
 int domain_normalize(const char *in, char *out, size_t outlen)
 {
     char buf[DOMAIN_TEXT_MAX * 4];
@@ -63,7 +72,8 @@ int domain_normalize(const char *in, char *out, size_t outlen)
         if (idn2_to_ascii_8z(buf, &ascii, IDN2_NONTRANSITIONAL) != IDN2_OK)
             return -1;
         len = strlen(ascii);
-        if (len >= outlen || len >= DOMAIN_TEXT_MAX) {
+        if (len >= outlen || len >= DOMAIN_TEXT_MAX ||
+            has_empty_label(ascii)) {
             idn2_free(ascii);
             return -1;
         }
@@ -72,7 +82,7 @@ int domain_normalize(const char *in, char *out, size_t outlen)
         idn2_free(ascii);
         return 0;
     }
-    if (len >= outlen || len >= DOMAIN_TEXT_MAX)
+    if (len >= outlen || len >= DOMAIN_TEXT_MAX || has_empty_label(buf))
         return -1;
     for (i = 0; i < len; i++)
         if (!isalnum((unsigned char)buf[i]) && strchr("-._", buf[i]) == NULL)
