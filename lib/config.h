@@ -51,7 +51,7 @@ struct network {
 /* The first route whose conditions all hold picks the source. */
 struct route {
     char *daemon_addr;       /* canonical, or NULL */
-    char *daemon_name;       /* Postfix service name, or NULL */
+    char *daemon_name;       /* the MTA's {daemon_name} macro, or NULL */
     struct network client;   /* client network, or family 0 */
     char *sender_domain;     /* normalized; ".example.com": subdomains */
     char *sasl_user;         /* or NULL */

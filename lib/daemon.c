@@ -11,26 +11,64 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-int daemon_detach(char *err, size_t errlen)
+/* In the parent: wait for the child's start-up report on "fd". */
+static int wait_for_child(int fd, char *err, size_t errlen)
 {
-    pid_t pid = fork();
+    size_t used = 0;
+    ssize_t n;
+
+    while (used + 1 < errlen &&
+           (n = read(fd, err + used, errlen - used - 1)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        used += (size_t)n;
+    }
+    err[used] = '\0';
+    close(fd);
+    if (used == 0) {
+        snprintf(err, errlen, "the daemon exited during start-up; see the "
+                              "mail log");
+        return 2;
+    }
+    if (strcmp(err, "ok") == 0)
+        return 1;
+    return 2;
+}
+
+int daemon_detach(int *ready_fd, char *err, size_t errlen)
+{
+    int pipe_fds[2];
+    pid_t pid;
     int fd;
 
+    if (pipe(pipe_fds) != 0) {
+        snprintf(err, errlen, "pipe failed: %s", strerror(errno));
+        return -1;
+    }
+    pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork failed: %s", strerror(errno));
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
         return -1;
     }
-    if (pid > 0)
-        return 1;
-    if (setsid() < 0) {
-        snprintf(err, errlen, "setsid failed: %s", strerror(errno));
-        return -1;
+    if (pid > 0) {
+        close(pipe_fds[1]);
+        return wait_for_child(pipe_fds[0], err, errlen);
     }
-    if (chdir("/") != 0) {
-        snprintf(err, errlen, "chdir / failed: %s", strerror(errno));
+    close(pipe_fds[0]);
+    *ready_fd = pipe_fds[1];
+    if (setsid() < 0 || chdir("/") != 0) {
+        snprintf(err, errlen, "setsid or chdir / failed: %s",
+                 strerror(errno));
         return -1;
     }
     fd = open("/dev/null", O_RDWR);
@@ -44,6 +82,40 @@ int daemon_detach(char *err, size_t errlen)
     if (fd > STDERR_FILENO)
         close(fd);
     return 0;
+}
+
+void daemon_ready(int fd, const char *error)
+{
+    const char *text = error ? error : "ok";
+    size_t len = strlen(text);
+
+    if (fd < 0)
+        return;
+    if (len == 0) {
+        text = "start-up failed";
+        len = strlen(text);
+    }
+    if (write(fd, text, len) < 0) {
+        /* The parent is gone: nobody is left to tell. */
+    }
+    close(fd);
+}
+
+int daemon_socket_in_use(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd;
+    int in_use;
+
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return 0;
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    in_use = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+    close(fd);
+    return in_use;
 }
 
 int pidfile_create(const char *path, char *err, size_t errlen)
@@ -161,6 +233,7 @@ int daemon_make_parent_dir(const char *path, uid_t uid, gid_t gid, char *err,
 int daemon_socket_access(const char *path, uid_t uid, gid_t gid,
                          const char *group, int mode, char *err, size_t errlen)
 {
+    /* Without root, chown can still set a group the user belongs to. */
     if (group != NULL) {
         struct group *gr = getgrnam(group);
 
@@ -173,9 +246,11 @@ int daemon_socket_access(const char *path, uid_t uid, gid_t gid,
         }
         gid = gr->gr_gid;
     }
-    if (geteuid() == 0 && chown(path, uid, gid) != 0) {
-        snprintf(err, errlen, "cannot chown socket %s: %s", path,
-                 strerror(errno));
+    if (geteuid() != 0)
+        uid = (uid_t)-1;
+    if ((geteuid() == 0 || group != NULL) && chown(path, uid, gid) != 0) {
+        snprintf(err, errlen, "cannot give socket %s to group %s: %s", path,
+                 group ? group : "of the run user", strerror(errno));
         return -1;
     }
     if (chmod(path, (mode_t)mode) != 0) {

@@ -11,10 +11,26 @@
 #include <sys/types.h>
 
 /*
- * Fork into the background and start a new session.  Returns 1 in the
- * parent (which should exit), 0 in the child, -1 on failure.
+ * Fork into the background and start a new session.  The parent waits
+ * until the child calls daemon_ready(), so start-up errors reach the
+ * command line.  Returns 0 in the child with the descriptor for
+ * daemon_ready() in *ready_fd; in the parent 1 when the child started, 2
+ * when it failed (its message is in "err"); -1 when the fork failed.
  */
-int daemon_detach(char *err, size_t errlen);
+int daemon_detach(int *ready_fd, char *err, size_t errlen);
+
+/*
+ * Tell the waiting parent that start-up finished: "error" is NULL on
+ * success, else the message for the parent to print.  Closes "fd".
+ * Does nothing when fd is -1 (foreground mode).
+ */
+void daemon_ready(int fd, const char *error);
+
+/*
+ * Return 1 when a process accepts connections on the unix socket at
+ * "path", so starting over it would cut that process off.
+ */
+int daemon_socket_in_use(const char *path);
 
 /*
  * Create and lock the pid file.  Fails when another process holds the

@@ -240,8 +240,9 @@ static sfsistat store_failed(SMFICTX *ctx, struct session *s,
 
 /*
  * Log one decision.  At RCPT, "count" is the day's count in Redis and
- * "pending" the units this transaction would add with the new recipient;
- * at end of message, "count" includes the "charged" units.
+ * "pending" the units this transaction would add with the new recipient.
+ * At end of message, "count" includes the "charged" units of an accepted
+ * message; "refused" gives those of a deferred one.
  */
 static void log_decision(const struct session *s, const char *stage,
                          const struct quota_outcome *out, long units,
@@ -258,7 +259,11 @@ static void log_decision(const struct session *s, const char *stage,
              "cap=%ld%s key=%s from=%s%s%s",
              queue_id(s), out->action == QUOTA_ACCEPT ? "accept" : "defer",
              stage, s->source->address, config_unit_name(cfg->count),
-             out->count, at_rcpt ? "pending" : "charged", units, out->cap,
+             out->count,
+             at_rcpt                          ? "pending"
+             : out->action == QUOTA_ACCEPT ? "charged"
+                                              : "refused",
+             units, out->cap,
              ramp_day, out->key, s->sender, at_rcpt ? " to=" : "",
              at_rcpt ? rcpt : "");
 }

@@ -96,7 +96,6 @@ static struct rampart_config *load_or_report(const char *path)
 static void reload(const char *path)
 {
     char *errors = NULL;
-    char err[512];
     struct rampart_config *cfg = config_load(path, &errors);
     struct runtime *old;
 
@@ -114,12 +113,20 @@ static void reload(const char *path)
         log_warn("reload: milter.socket changed to %s; the milter keeps "
                  "listening on %s until restarted",
                  cfg->milter.socket, old->cfg->milter.socket);
-    runtime_release(old);
-    if (cal_set_zone(cfg->timezone, err, sizeof(err)) != 0) {
-        log_err("reload failed, keeping the running configuration: %s", err);
+    /*
+     * Setting TZ races with worker threads reading the calendar, so a new
+     * time zone waits for a restart.
+     */
+    if (old != NULL && strcmp(old->cfg->timezone, cfg->timezone) != 0) {
+        log_err("reload failed, keeping the running configuration: "
+                "timezone changed from %s to %s; restart rampart-milter to "
+                "apply a new time zone",
+                old->cfg->timezone, cfg->timezone);
+        runtime_release(old);
         config_free(cfg);
         return;
     }
+    runtime_release(old);
     log_set_debug(cfg->log_debug);
     if (runtime_install(cfg) != 0) {
         log_err("reload failed: out of memory");
@@ -147,87 +154,65 @@ static void *housekeeping(void *arg)
 }
 
 /* Bind the milter socket and give a unix socket to the MTA's group. */
-static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid)
+static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid,
+                       char *err, size_t errlen)
 {
     char spec[ENDPOINT_HOST_MAX + ENDPOINT_PATH_MAX + 16];
-    char err[512];
     const struct milter_config *m = &cfg->milter;
 
     libmilter_socket(&m->endpoint, spec, sizeof(spec));
-    if (m->endpoint.kind == ENDPOINT_UNIX &&
-        daemon_make_parent_dir(m->endpoint.path, uid, gid, err,
-                               sizeof(err)) != 0) {
-        log_err("%s", err);
-        return -1;
+    if (m->endpoint.kind == ENDPOINT_UNIX) {
+        if (daemon_make_parent_dir(m->endpoint.path, uid, gid, err,
+                                   errlen) != 0)
+            return -1;
+        if (daemon_socket_in_use(m->endpoint.path)) {
+            snprintf(err, errlen,
+                     "socket %s is in use by another process; stop it or "
+                     "choose another milter.socket",
+                     m->endpoint.path);
+            return -1;
+        }
     }
     if (smfi_setconn(spec) != MI_SUCCESS ||
         smfi_settimeout(m->timeout_s) != MI_SUCCESS ||
         smfi_register(filter_description) != MI_SUCCESS) {
-        log_err("cannot set up libmilter for socket %s", spec);
+        snprintf(err, errlen, "cannot set up libmilter for socket %s", spec);
         return -1;
     }
     if (smfi_opensocket(true) != MI_SUCCESS) {
-        log_err("cannot listen on %s: %s; check that the address is free "
-                "and the directory exists",
-                m->socket, strerror(errno));
+        snprintf(err, errlen,
+                 "cannot listen on %s: %s; check that the address is free "
+                 "and the directory exists",
+                 m->socket, strerror(errno));
         return -1;
     }
-    if (m->endpoint.kind == ENDPOINT_UNIX &&
-        daemon_socket_access(m->endpoint.path, uid, gid, m->socket_group,
-                             m->socket_mode, err, sizeof(err)) != 0) {
-        log_err("%s", err);
-        return -1;
-    }
+    if (m->endpoint.kind == ENDPOINT_UNIX)
+        return daemon_socket_access(m->endpoint.path, uid, gid,
+                                    m->socket_group, m->socket_mode, err,
+                                    errlen);
     return 0;
 }
 
-static int run(const struct options *opt, struct rampart_config *cfg)
+/*
+ * Log a start-up error and show it on the command line: directly before
+ * the fork, through the waiting parent after it.  Returns "code".
+ */
+static int startup_failed(const struct options *opt, int ready_fd, int code,
+                          const char *message)
 {
-    char err[512];
-    uid_t uid = getuid();
-    gid_t gid = getgid();
-    bool drop = geteuid() == 0 && cfg->user != NULL;
-    int pid_fd;
-    pthread_t thread;
+    log_err("%s", message);
+    if (ready_fd >= 0)
+        daemon_ready(ready_fd, message);
+    else if (!opt->foreground)
+        fprintf(stderr, "rampart-milter: %s\n", message);
+    return code;
+}
+
+/* Block the signals libmilter and the housekeeping thread wait for. */
+static void block_signals(void)
+{
     sigset_t set;
-    char *pid_file;
-    char *socket_text;
-    int rc;
 
-    if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
-                                   sizeof(err)) != 0) {
-        log_err("%s", err);
-        return EX_CONFIG;
-    }
-    if (geteuid() == 0 && cfg->user == NULL)
-        log_warn("running as root: set user in %s to drop privileges",
-                 opt->config_path);
-    if (open_socket(cfg, uid, gid) != 0)
-        return EX_UNAVAILABLE;
-    if (!opt->foreground) {
-        rc = daemon_detach(err, sizeof(err));
-        if (rc == 1)
-            _exit(EX_OK);
-        if (rc != 0) {
-            log_err("%s", err);
-            return EX_OSERR;
-        }
-    }
-    if (daemon_make_parent_dir(cfg->milter.pid_file, uid, gid, err,
-                               sizeof(err)) != 0 ||
-        (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) <
-            0 ||
-        pidfile_write(pid_fd, err, sizeof(err)) != 0) {
-        log_err("%s", err);
-        return EX_CANTCREAT;
-    }
-    if (drop && daemon_drop_privileges(cfg->user, uid, gid, err,
-                                       sizeof(err)) != 0) {
-        log_err("%s", err);
-        return EX_OSERR;
-    }
-
-    /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
@@ -235,29 +220,78 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * Take the pid file lock first, so a second instance stops before it
+ * touches the socket of the running one; then bind, detach, drop
+ * privileges and serve.
+ */
+static int run(const struct options *opt, struct rampart_config *cfg)
+{
+    char err[512];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    bool drop = geteuid() == 0 && cfg->user != NULL;
+    int pid_fd;
+    int ready_fd = -1;
+    pthread_t thread;
+    char *pid_file;
+    char *socket_text;
+    int rc;
+
+    if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
+                                   sizeof(err)) != 0)
+        return startup_failed(opt, -1, EX_CONFIG, err);
+    if (geteuid() == 0 && cfg->user == NULL)
+        log_warn("running as root: set user in %s to drop privileges",
+                 opt->config_path);
+    if (daemon_make_parent_dir(cfg->milter.pid_file, uid, gid, err,
+                               sizeof(err)) != 0 ||
+        (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) < 0)
+        return startup_failed(opt, -1, EX_CANTCREAT, err);
+    if (open_socket(cfg, uid, gid, err, sizeof(err)) != 0)
+        return startup_failed(opt, -1, EX_UNAVAILABLE, err);
+    if (!opt->foreground) {
+        rc = daemon_detach(&ready_fd, err, sizeof(err));
+        if (rc == 1)
+            _exit(EX_OK);
+        if (rc == 2) {
+            fprintf(stderr, "rampart-milter: %s\n", err);
+            _exit(EX_SOFTWARE);
+        }
+        if (rc != 0)
+            return startup_failed(opt, ready_fd, EX_OSERR, err);
+    }
+    if (pidfile_write(pid_fd, err, sizeof(err)) != 0)
+        return startup_failed(opt, ready_fd, EX_CANTCREAT, err);
+    if (drop && daemon_drop_privileges(cfg->user, uid, gid, err,
+                                       sizeof(err)) != 0)
+        return startup_failed(opt, ready_fd, EX_OSERR, err);
+
+    /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
+    block_signals();
 
     /* A reload may free cfg; keep what shutdown needs. */
     pid_file = strdup(cfg->milter.pid_file);
     socket_text = strdup(cfg->milter.socket);
-    if (pid_file == NULL || socket_text == NULL ||
-        runtime_install(cfg) != 0) {
-        log_err("out of memory");
-        return EX_OSERR;
-    }
+    if (pid_file == NULL || socket_text == NULL || runtime_install(cfg) != 0)
+        return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
     if (pthread_create(&thread, NULL, housekeeping,
-                       (void *)opt->config_path) != 0) {
-        log_err("cannot start the housekeeping thread");
-        return EX_OSERR;
-    }
+                       (void *)opt->config_path) != 0)
+        return startup_failed(opt, ready_fd, EX_OSERR,
+                              "cannot start the housekeeping thread");
     pthread_detach(thread);
 
     log_info("starting rampart-milter %s on %s (config %s)", RAMPART_VERSION,
              socket_text, opt->config_path);
+    daemon_ready(ready_fd, NULL);
     rc = smfi_main();
     log_info("stopping rampart-milter");
+
+    /* The directory may belong to root after the user switch. */
     if (unlink(pid_file) != 0 && errno != ENOENT)
-        log_debug("cannot remove the pid file %s: %s", pid_file,
-                  strerror(errno));
+        log_info("pid file %s left in place: %s", pid_file, strerror(errno));
     free(pid_file);
     free(socket_text);
     return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
