@@ -8,6 +8,7 @@
 #include "ramp.h"
 #include "store.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
     int opt;
     int rc;
 
+    /* A Redis restart must not kill the command through a broken pipe. */
+    signal(SIGPIPE, SIG_IGN);
     while ((opt = getopt(argc, argv, "+c:h")) != -1) {
         switch (opt) {
         case 'c':

@@ -980,6 +980,82 @@ static void load_root(struct loader *ld, const config_setting_t *root)
     load_routes(ld, root);
 }
 
+/* Report one integer literal of "text" that libconfig would truncate. */
+static void check_integer_literal(struct loader *ld, const char *text,
+                                  size_t len, int line)
+{
+    char literal[32];
+    char message[256];
+    unsigned long long value;
+
+    if (len >= sizeof(literal))
+        len = sizeof(literal) - 1;
+    memcpy(literal, text, len);
+    literal[len] = '\0';
+    errno = 0;
+    value = strtoull(literal, NULL, 0);
+    if (errno == 0 && value <= 2147483647ULL)
+        return;
+    snprintf(message, sizeof(message),
+             "%s:%d: integer %s does not fit in 32 bits; write it with an L "
+             "suffix (%sL) or libconfig stores a truncated value\n",
+             ld->path, line, literal, literal);
+    append_error(ld, message);
+}
+
+/*
+ * libconfig 1.5 silently truncates integer literals above 2^31-1 that lack
+ * the L suffix (daily_cap = 5000000000 loads as 705032704).  Scan the
+ * file's text for such literals, skipping strings and comments.
+ * NOTE: files pulled in with @include are not scanned.
+ */
+static void check_wide_integers(struct loader *ld, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *text = NULL;
+    size_t size = 0;
+    int line = 1;
+
+    if (fp == NULL)
+        return;
+    if (getdelim(&text, &size, '\0', fp) < 0) {
+        fclose(fp);
+        free(text);
+        return;
+    }
+    fclose(fp);
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '\n') {
+            line++;
+        } else if (*p == '"') {
+            for (p++; *p != '\0' && *p != '"'; p++)
+                if (*p == '\\' && p[1] != '\0')
+                    p++;
+            if (*p == '\0')
+                break;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (p[1] != '\0' && p[1] != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
+                if (*p == '\n')
+                    line++;
+            if (*p == '\0')
+                break;
+            p++;
+        } else if (isdigit((unsigned char)*p) &&
+                   (p == text || (!isalnum((unsigned char)p[-1]) &&
+                                  p[-1] != '_' && p[-1] != '.'))) {
+            size_t len = strspn(p, "0123456789abcdefABCDEFxX");
+
+            if (strchr("Ll.eE", p[len]) == NULL || p[len] == '\0')
+                check_integer_literal(ld, p, len, line);
+            p += len - 1;
+        }
+    }
+    free(text);
+}
+
 struct rampart_config *config_load(const char *path, char **errors)
 {
     struct loader ld = {.path = path};
@@ -1003,6 +1079,7 @@ struct rampart_config *config_load(const char *path, char **errors)
         config_free(ld.cfg);
         return NULL;
     }
+    check_wide_integers(&ld, path);
     load_root(&ld, config_root_setting(&file));
     config_destroy(&file);
     if (ld.error_count > 0) {

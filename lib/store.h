@@ -3,7 +3,9 @@
  *
  * Safe to share between threads: each call borrows a connection from the
  * pool and returns it.  Every call, connect and AUTH included, ends within
- * redis.timeout_ms, after which the connection is dropped.
+ * redis.timeout_ms, after which the connection is dropped.  Callers
+ * must ignore SIGPIPE: a write to a connection that Redis closed would
+ * otherwise kill the process.
  */
 #ifndef RAMPART_STORE_H
 #define RAMPART_STORE_H

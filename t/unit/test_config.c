@@ -30,6 +30,12 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
+    {"integer_wider_than_32_bits",
+     "# 9999999999 in a comment is fine\n"
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 5000000000; } );\n"
+     ROUTES,
+     2, NULL, "integer 5000000000 does not fit in 32 bits",
+     "write it with an L suffix (5000000000L)"},
     {"syntax_error", "timezone = \"UTC\";\ncount = ;\n" SOURCES ROUTES, 2, NULL,
      NULL, "syntax error"},
     {"unknown_key_top", "timezon = \"UTC\";\n" SOURCES ROUTES, 1, "timezon",
