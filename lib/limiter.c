@@ -115,7 +115,13 @@ int limiter_parse(const redisReply *reply, const struct limiter_request *req,
 
     memset(out, 0, sizeof(*out));
     if (reply->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "Redis error: %s", reply->str);
+        int auth = strstr(reply->str, "NOAUTH") != NULL ||
+                   strstr(reply->str, "unauthenticated") != NULL;
+
+        snprintf(err, errlen, "Redis error: %s%s", reply->str,
+                 auth ? "; the server requires a password: set "
+                        "redis.password_file"
+                      : "");
         return -1;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
