@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* Gregorian cycles repeat every 400 years, which have 146097 days. */
-#define DAYS_PER_ERA 146097L
+#define DAYS_PER_ERA  146097L
 #define DAYS_TO_EPOCH 719468L /* 0000-03-01 to 1970-01-01 */
 
 /* Widest shift of a local midnight from UTC midnight, with margin. */
@@ -28,8 +28,8 @@ long cal_days_from_civil(struct cal_date d)
     long year_of_era = y - era * 400;
     long month_from_march = d.month > 2 ? d.month - 3 : d.month + 9;
     long day_of_year = (153 * month_from_march + 2) / 5 + d.day - 1;
-    long day_of_era = year_of_era * 365 + year_of_era / 4 -
-                      year_of_era / 100 + day_of_year;
+    long day_of_era =
+        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
 
     return era * DAYS_PER_ERA + day_of_era - DAYS_TO_EPOCH;
 }
@@ -40,11 +40,11 @@ struct cal_date cal_civil_from_days(long days)
     long z = days + DAYS_TO_EPOCH;
     long era = (z >= 0 ? z : z - DAYS_PER_ERA + 1) / DAYS_PER_ERA;
     long day_of_era = z - era * DAYS_PER_ERA;
-    long year_of_era = (day_of_era - day_of_era / 1460 +
-                        day_of_era / 36524 - day_of_era / 146096) /
+    long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+                        day_of_era / 146096) /
                        365;
-    long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 -
-                                     year_of_era / 100);
+    long day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     long month_from_march = (5 * day_of_year + 2) / 153;
 
     d.day = (int)(day_of_year - (153 * month_from_march + 2) / 5 + 1);
@@ -56,8 +56,7 @@ struct cal_date cal_civil_from_days(long days)
 
 static int days_in_month(int year, int month)
 {
-    static const int days[] = {31, 28, 31, 30, 31, 30,
-                               31, 31, 30, 31, 30, 31};
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 
     return month == 2 && leap ? 29 : days[month - 1];
@@ -68,8 +67,7 @@ int cal_parse_date(const char *text, struct cal_date *out)
     int i;
     struct cal_date d;
 
-    if (text == NULL || strlen(text) != 10 || text[4] != '-' ||
-        text[7] != '-')
+    if (text == NULL || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
         return -1;
     for (i = 0; i < 10; i++)
         if (i != 4 && i != 7 && !isdigit((unsigned char)text[i]))
@@ -131,9 +129,8 @@ int cal_check_zone(const char *zone, char *err, size_t errlen)
     n = fread(magic, 1, sizeof(magic), fp);
     fclose(fp);
     if (n != sizeof(magic) || memcmp(magic, "TZif", 4) != 0) {
-        snprintf(err, errlen,
-                 "invalid time zone \"%s\": %s is not a zone file", zone,
-                 path);
+        snprintf(err, errlen, "invalid time zone \"%s\": %s is not a zone file",
+                 zone, path);
         return -1;
     }
     return 0;
@@ -219,7 +216,8 @@ int cal_format_clock(time_t t, char *buf, size_t len)
 {
     struct tm tm;
 
-    if (localtime_r(&t, &tm) == NULL || strftime(buf, len, "%H:%M %Z", &tm) == 0)
+    if (localtime_r(&t, &tm) == NULL ||
+        strftime(buf, len, "%H:%M %Z", &tm) == 0)
         return -1;
     return 0;
 }

@@ -248,20 +248,59 @@ static void load_general(struct loader *ld, const config_setting_t *root)
         cfg->group = strdup(text);
 }
 
+/*
+ * The test clock moves the time every decision uses.  Only builds made
+ * with -DRAMPART_TESTING=ON accept it, so production cannot move time.
+ */
+static void load_test_clock(struct loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *s = conf_member(root, "test_clock_offset");
+
+    if (s == NULL)
+        return;
+#ifdef RAMPART_TESTING
+    conf_setting_long(ld, s, -3660L * 86400, 3660L * 86400,
+                      &ld->cfg->test_clock_offset);
+#else
+    conf_report(ld, s,
+                "test_clock_offset works only in test builds (cmake "
+                "-DRAMPART_TESTING=ON); remove it");
+#endif
+}
+
 static void load_root(struct loader *ld, const config_setting_t *root)
 {
-    static const char *const keys[] = {
-        "redis",           "timezone",  "count",  "on_store_error", "milter",
-        "schedules",       "sources",   "routes", "user",           "group",
-        "syslog_facility", "log_level", NULL};
+    static const char *const keys[] = {"redis",
+                                       "timezone",
+                                       "count",
+                                       "on_store_error",
+                                       "milter",
+                                       "schedules",
+                                       "sources",
+                                       "routes",
+                                       "user",
+                                       "group",
+                                       "syslog_facility",
+                                       "log_level",
+                                       "ramp",
+                                       "pacing",
+                                       "providers",
+                                       "provider_ramps",
+                                       "test_clock_offset",
+                                       NULL};
 
     conf_check_keys(ld, root, keys);
     load_general(ld, root);
+    load_test_clock(ld, root);
     load_redis(ld, root);
     load_milter(ld, root);
+    conf_load_ramp(ld, root);
+    conf_load_global_pacing(ld, root);
     conf_load_schedules(ld, root);
     conf_load_sources(ld, root);
     conf_load_routes(ld, root);
+    conf_load_providers(ld, root);
+    conf_load_provider_ramps(ld, root);
 }
 
 struct rampart_config *config_load(const char *path, char **errors)
@@ -332,6 +371,21 @@ void config_free(struct rampart_config *cfg)
         free(cfg->routes[i].sasl_user);
     }
     free(cfg->routes);
+    for (size_t i = 0; i < cfg->provider_count; i++) {
+        struct provider *p = &cfg->providers[i];
+
+        free(p->name);
+        for (size_t k = 0; k < p->domain_count; k++)
+            free(p->domains[k]);
+        for (size_t k = 0; k < p->suffix_count; k++)
+            free(p->suffixes[k]);
+        free(p->domains);
+        free(p->suffixes);
+    }
+    free(cfg->providers);
+    for (size_t i = 0; i < cfg->provider_ramp_count; i++)
+        free(cfg->provider_ramps[i].provider);
+    free(cfg->provider_ramps);
     free(cfg);
 }
 

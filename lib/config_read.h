@@ -82,5 +82,11 @@ int conf_word(struct loader *ld, const config_setting_t *group,
 void conf_load_schedules(struct loader *ld, const config_setting_t *root);
 void conf_load_sources(struct loader *ld, const config_setting_t *root);
 void conf_load_routes(struct loader *ld, const config_setting_t *root);
+void conf_load_ramp(struct loader *ld, const config_setting_t *root);
+void conf_load_global_pacing(struct loader *ld, const config_setting_t *root);
+void conf_load_pacing(struct loader *ld, const config_setting_t *g,
+                      struct pacing_config *p);
+void conf_load_providers(struct loader *ld, const config_setting_t *root);
+void conf_load_provider_ramps(struct loader *ld, const config_setting_t *root);
 
 #endif

@@ -204,18 +204,22 @@ static const struct schedule *find_schedule(const struct rampart_config *cfg,
 static void load_source(struct loader *ld, const config_setting_t *g,
                         struct source *src)
 {
-    static const char *const keys[] = {"address", "schedule", "start",
-                                       "daily_cap", NULL};
+    static const char *const keys[] = {
+        "address", "schedule", "start", "daily_cap", "step", "pacing", NULL};
     const char *text;
     int has_schedule;
     int has_cap;
 
     src->line = config_setting_source_line(g);
+    src->initial_step = 1;
+    src->start = (struct cal_date){1970, 1, 1};
+    src->pacing = ld->cfg->pacing;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         conf_report(ld, g, "expected a group { address = ...; ... }");
         return;
     }
     conf_check_keys(ld, g, keys);
+    conf_load_pacing(ld, conf_group(ld, g, "pacing"), &src->pacing);
     if (conf_string(ld, g, "address", &text,
                     "each source names its IP address") == 1 &&
         addr_canonical(text, src->address, sizeof(src->address)) != 0)
@@ -257,6 +261,10 @@ static void load_source(struct loader *ld, const config_setting_t *g,
         conf_report(ld, conf_member(g, "start"),
                     "start applies only to a source with a schedule");
     }
+    if (conf_long(ld, g, "step", 1, 100000, &src->initial_step, NULL) == 1 &&
+        has_schedule == 0)
+        conf_report(ld, conf_member(g, "step"),
+                    "step applies only to a source with a schedule");
 }
 
 void conf_load_sources(struct loader *ld, const config_setting_t *root)

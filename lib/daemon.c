@@ -34,8 +34,9 @@ static int wait_for_child(int fd, char *err, size_t errlen)
     err[used] = '\0';
     close(fd);
     if (used == 0) {
-        snprintf(err, errlen, "the daemon exited during start-up; see the "
-                              "mail log");
+        snprintf(err, errlen,
+                 "the daemon exited during start-up; see the "
+                 "mail log");
         return 2;
     }
     if (strcmp(err, "ok") == 0)
@@ -67,8 +68,7 @@ int daemon_detach(int *ready_fd, char *err, size_t errlen)
     close(pipe_fds[0]);
     *ready_fd = pipe_fds[1];
     if (setsid() < 0 || chdir("/") != 0) {
-        snprintf(err, errlen, "setsid or chdir / failed: %s",
-                 strerror(errno));
+        snprintf(err, errlen, "setsid or chdir / failed: %s", strerror(errno));
         return -1;
     }
     fd = open("/dev/null", O_RDWR);
@@ -149,8 +149,7 @@ int pidfile_write(int fd, char *err, size_t errlen)
     int len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
 
     if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
-        snprintf(err, errlen, "cannot write the pid file: %s",
-                 strerror(errno));
+        snprintf(err, errlen, "cannot write the pid file: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -175,8 +174,9 @@ int daemon_lookup_user(const char *user, const char *group, uid_t *uid,
         return 0;
     gr = getgrnam(group);
     if (gr == NULL) {
-        snprintf(err, errlen, "group \"%s\" not found; create it or fix "
-                              "group in rampart.conf",
+        snprintf(err, errlen,
+                 "group \"%s\" not found; create it or fix "
+                 "group in rampart.conf",
                  group);
         return -1;
     }
@@ -193,8 +193,9 @@ int daemon_drop_privileges(const char *user, uid_t uid, gid_t gid, char *err,
         return -1;
     }
     if (uid != 0 && setuid(0) == 0) {
-        snprintf(err, errlen, "privileges were not dropped: setuid(0) "
-                              "succeeded after switching to %s",
+        snprintf(err, errlen,
+                 "privileges were not dropped: setuid(0) "
+                 "succeeded after switching to %s",
                  user);
         return -1;
     }

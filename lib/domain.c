@@ -9,8 +9,7 @@
 #include <string.h>
 
 /* Strip the angle brackets and any source route of an envelope address. */
-static void bare_address(const char *address, const char **start,
-                         size_t *len)
+static void bare_address(const char *address, const char **start, size_t *len)
 {
     const char *p = address;
     size_t n;
@@ -72,8 +71,7 @@ int domain_normalize(const char *in, char *out, size_t outlen)
         if (idn2_to_ascii_8z(buf, &ascii, IDN2_NONTRANSITIONAL) != IDN2_OK)
             return -1;
         len = strlen(ascii);
-        if (len >= outlen || len >= DOMAIN_TEXT_MAX ||
-            has_empty_label(ascii)) {
+        if (len >= outlen || len >= DOMAIN_TEXT_MAX || has_empty_label(ascii)) {
             idn2_free(ascii);
             return -1;
         }

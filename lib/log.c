@@ -75,8 +75,9 @@ static void report_suppressed(struct log_repeat *r, int priority, time_t now)
 {
     char line[256];
 
-    snprintf(line, sizeof(line), "%lu more %s in the last %lld s (not logged "
-                                 "one by one)",
+    snprintf(line, sizeof(line),
+             "%lu more %s in the last %lld s (not logged "
+             "one by one)",
              r->suppressed, r->what, (long long)(now - r->last_logged));
     syslog(priority, "%s", line);
     if (log_stderr)

@@ -37,8 +37,10 @@ struct log_repeat {
     char what[64]; /* e.g. "Redis errors" */
 };
 
-#define LOG_REPEAT_INIT(seconds, what)                                        \
-    {PTHREAD_MUTEX_INITIALIZER, (seconds), 0, 0, what}
+#define LOG_REPEAT_INIT(seconds, what)                                         \
+    {                                                                          \
+        PTHREAD_MUTEX_INITIALIZER, (seconds), 0, 0, what                       \
+    }
 
 void log_repeat(struct log_repeat *r, int priority, const char *fmt, ...)
     LOG_FORMAT(3, 4);

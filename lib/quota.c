@@ -1,5 +1,10 @@
 /*
- * quota.c - check or charge one message against its source's warm-up cap
+ * quota.c - check or charge one message against every limit of its source
+ *
+ * The C side computes the calendar: the local day, the hour and the send
+ * window around the Redis time it expects.  The decision script checks
+ * that Redis time really falls inside them and answers "clock" otherwise,
+ * in which case the request is built again for the time Redis reported.
  */
 #include "quota.h"
 
@@ -8,106 +13,384 @@
 #include <stdio.h>
 #include <string.h>
 
-int quota_build(const struct rampart_config *cfg, const struct source *src,
-                time_t now, int charge, long recipients,
-                struct limiter_request *req, struct ramp_today *today)
-{
-    struct limiter_limit *day;
+/* Counters outlive their window by this long, for ops to look back. */
+#define HOUR_KEEP (2 * 86400)
 
-    if (ramp_today(src, now, today) != 0)
+static const struct schedule *find_schedule(const struct rampart_config *cfg,
+                                            const char *name)
+{
+    for (size_t i = 0; i < cfg->schedule_count; i++)
+        if (strcmp(cfg->schedules[i].name, name) == 0)
+            return &cfg->schedules[i];
+    return NULL;
+}
+
+static int fill_ramp(const struct rampart_config *cfg, const struct source *src,
+                     const char *schedule, struct limiter_ramp *r, char *err,
+                     size_t errlen)
+{
+    const struct schedule *sched = src->schedule;
+    const char *prefix = cfg->redis.prefix;
+
+    if (schedule != NULL && *schedule != '\0') {
+        sched = find_schedule(cfg, schedule);
+        if (sched == NULL) {
+            snprintf(err, errlen,
+                     "the ramp state of %s names schedule \"%s\", which "
+                     "rampart.conf does not define; define it or run "
+                     "rampartctl enroll %s --schedule NAME",
+                     src->address, schedule, src->address);
+            return -1;
+        }
+    } else if (schedule != NULL) {
+        sched = NULL;
+        if (src->schedule != NULL) {
+            snprintf(err, errlen,
+                     "the ramp state of %s says fixed daily cap, but "
+                     "rampart.conf gives it no daily_cap; run rampartctl "
+                     "enroll %s --schedule %s",
+                     src->address, src->address, src->schedule->name);
+            return -1;
+        }
+    }
+    if (keys_ramp(r->state_key, sizeof(r->state_key), prefix, src->address,
+                  NULL) != 0 ||
+        keys_ramp_log(r->log_key, sizeof(r->log_key), prefix, src->address,
+                      NULL) != 0 ||
+        keys_day_prefix(r->day_prefix, sizeof(r->day_prefix), prefix,
+                        src->address) != 0) {
+        snprintf(err, errlen, "key names of %s are too long", src->address);
         return -1;
-    memset(req, 0, sizeof(*req));
-    req->charge = charge;
-    req->messages = 1;
-    req->recipients = recipients;
-    req->count = 1;
-    day = &req->limits[0];
-    if (keys_day(day->key, sizeof(day->key), cfg->redis.prefix, src->address,
-                 today->day.date) != 0)
+    }
+    cal_format_date(src->start, r->start, sizeof(r->start));
+    r->initial_step = src->initial_step;
+    r->schedule = sched ? sched->name : "";
+    if ((sched ? sched_spec(sched, r->spec, sizeof(r->spec))
+               : sched_spec_fixed(src->daily_cap, r->spec, sizeof(r->spec))) !=
+        0) {
+        snprintf(err, errlen, "schedule %s has too many entries", r->schedule);
         return -1;
-    day->unit = cfg->count;
-    day->cap = today->cap;
-    day->window_start = today->day.start;
-    day->window_end = today->day.end;
-    day->expire_at = today->day.end + (time_t)cfg->redis.retention_days * 86400;
+    }
+    r->unit = cfg->count;
+    r->gates = &cfg->ramp;
     return 0;
 }
 
-static void describe_defer(const struct source *src, struct quota_outcome *out)
+static struct limiter_limit *add_limit(struct limiter_request *req)
 {
-    const struct ramp_today *t = &out->today;
-    char clock[64];
-    char date[CAL_DATE_TEXT];
+    struct limiter_limit *l;
 
-    if (t->scheduled && t->ramp_day < 1) {
-        /* Before the start date: no room until day 1 begins. */
-        out->retry_at = cal_local_time(src->start, 0);
-        cal_format_date(src->start, date, sizeof(date));
-        if (cal_format_clock(out->retry_at, clock, sizeof(clock)) != 0)
-            strcpy(clock, "00:00");
-        snprintf(out->reason, sizeof(out->reason),
-                 "%s warm-up starts %s, retry after %s %s", src->address, date,
-                 date, clock);
+    if (req->count == LIMITER_MAX_LIMITS)
+        return NULL;
+    l = &req->limits[req->count++];
+    memset(l, 0, sizeof(*l));
+    return l;
+}
+
+/* The local clock hour that contains "now": its number and interval. */
+static int hour_window(const struct cal_day *day, time_t now, int *hour,
+                       time_t *start, time_t *end)
+{
+    for (int h = 0; h < 24; h++) {
+        time_t from = cal_local_time(day->date, (long)h * 3600);
+        time_t to = cal_local_time(day->date, (long)(h + 1) * 3600);
+
+        if (from == (time_t)-1 || to == (time_t)-1)
+            return -1;
+        if (now >= from && now < to) {
+            *hour = h;
+            *start = from;
+            *end = to;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int is_weekend(struct cal_date d)
+{
+    long weekday = (cal_days_from_civil(d) + 4) % 7; /* 0 is Sunday */
+
+    return weekday == 0 || weekday == 6;
+}
+
+/* Today's send window and the first window opening after "now". */
+static void fill_pacing(const struct rampart_config *cfg,
+                        const struct source *src, time_t now, long units,
+                        struct limiter_request *req)
+{
+    const struct pacing_config *p = &src->pacing;
+    struct limiter_pacing *out = &req->pacing;
+    long today = cal_days_from_civil(req->day.date);
+
+    out->enabled = 1;
+    keys_pace(out->key, sizeof(out->key), cfg->redis.prefix, src->address);
+    out->burst = p->burst;
+    out->units = units;
+    out->expire_at = req->day.end + 86400;
+    if (p->weekdays_only && is_weekend(req->day.date)) {
+        out->open = req->day.start;
+        out->close = req->day.start;
+    } else {
+        out->open = cal_local_time(req->day.date, p->open_minute * 60L);
+        out->close = cal_local_time(req->day.date, p->close_minute * 60L);
+    }
+    out->next_open = 0;
+    for (long d = today; d <= today + 8 && out->next_open == 0; d++) {
+        struct cal_date date = cal_civil_from_days(d);
+        time_t open = cal_local_time(date, p->open_minute * 60L);
+
+        if (!(p->weekdays_only && is_weekend(date)) && open > now)
+            out->next_open = open;
+    }
+}
+
+static int add_hour_limit(const struct rampart_config *cfg,
+                          const struct source *src, time_t now,
+                          const struct quota_message *msg,
+                          struct limiter_request *req)
+{
+    struct limiter_limit *l = add_limit(req);
+    int hour;
+
+    if (l == NULL ||
+        hour_window(&req->day, now, &hour, &l->window_start, &l->window_end) !=
+            0 ||
+        keys_hour(l->key, sizeof(l->key), cfg->redis.prefix, src->address,
+                  req->day.date, hour) != 0)
+        return -1;
+    l->unit = cfg->count;
+    l->cap_kind = LIMITER_CAP_FIXED;
+    l->cap_value = (double)src->pacing.per_hour;
+    l->messages = 1;
+    l->recipients = msg->recipients;
+    l->expire_at = l->window_end + HOUR_KEEP;
+    return 0;
+}
+
+static int add_provider_limits(const struct rampart_config *cfg,
+                               const struct source *src,
+                               const struct quota_message *msg,
+                               struct limiter_request *req)
+{
+    for (size_t i = 0; i < msg->part_count; i++) {
+        const struct quota_part *part = &msg->parts[i];
+        struct limiter_limit *l = add_limit(req);
+
+        if (l == NULL || req->provider_count == LIMITER_MAX_PROVIDERS ||
+            keys_day(l->key, sizeof(l->key), cfg->redis.prefix, src->address,
+                     req->day.date, part->ramp->provider) != 0)
+            return -1;
+        req->providers[req->provider_count].name = part->ramp->provider;
+        req->providers[req->provider_count].share = part->ramp->share;
+        req->provider_count++;
+        l->unit = cfg->count;
+        l->cap_kind = LIMITER_CAP_PROVIDER;
+        l->cap_value = (double)req->provider_count;
+        l->messages = 1;
+        l->recipients = part->recipients;
+        l->window_start = req->day.start;
+        l->window_end = req->day.end;
+        l->expire_at = req->limits[0].expire_at;
+    }
+    return 0;
+}
+
+int quota_build(const struct rampart_config *cfg, const struct source *src,
+                time_t now, enum limiter_mode mode,
+                const struct quota_message *msg, const char *schedule,
+                struct limiter_request *req, char *err, size_t errlen)
+{
+    struct limiter_limit *day;
+
+    memset(req, 0, sizeof(*req));
+    req->mode = mode;
+    req->clock_offset = cfg->test_clock_offset;
+    if (cal_day_at(now, &req->day) != 0) {
+        snprintf(err, errlen,
+                 "cannot compute the calendar day of %lld in time zone %s",
+                 (long long)now, cfg->timezone);
+        return -1;
+    }
+    if (fill_ramp(cfg, src, schedule, &req->ramp, err, errlen) != 0)
+        return -1;
+
+    day = add_limit(req);
+    keys_day(day->key, sizeof(day->key), cfg->redis.prefix, src->address,
+             req->day.date, NULL);
+    day->unit = cfg->count;
+    day->cap_kind = LIMITER_CAP_SOURCE;
+    day->cap_value = 1.0;
+    day->messages = 1;
+    day->recipients = msg->recipients;
+    day->window_start = req->day.start;
+    day->window_end = req->day.end;
+    day->expire_at = req->day.end + (time_t)cfg->redis.retention_days * 86400;
+
+    if ((src->pacing.per_hour > 0 &&
+         add_hour_limit(cfg, src, now, msg, req) != 0) ||
+        add_provider_limits(cfg, src, msg, req) != 0) {
+        snprintf(err, errlen, "cannot build the limits of %s at %lld",
+                 src->address, (long long)now);
+        return -1;
+    }
+    if (src->pacing.enabled)
+        fill_pacing(cfg, src, now,
+                    cfg->count == UNIT_MESSAGES ? 1 : msg->recipients, req);
+    return 0;
+}
+
+/* "HH:MM ZONE" when "t" is today or the next midnight, else with a date. */
+static void format_retry(time_t t, const struct cal_day *day, char *buf,
+                         size_t len)
+{
+    char clock[64];
+    struct cal_day at;
+
+    if (cal_format_clock(t, clock, sizeof(clock)) != 0)
+        snprintf(clock, sizeof(clock), "%lld", (long long)t);
+    if (t == day->end || cal_day_at(t, &at) != 0 ||
+        cal_days_from_civil(at.date) == cal_days_from_civil(day->date)) {
+        snprintf(buf, len, "%s", clock);
         return;
     }
-    out->retry_at = t->day.end;
-    if (cal_format_clock(out->retry_at, clock, sizeof(clock)) != 0)
-        strcpy(clock, "00:00");
-    if (t->scheduled)
+    cal_format_date(at.date, buf, len);
+    snprintf(buf + strlen(buf), len - strlen(buf), " %s", clock);
+}
+
+static void describe_limit(const struct rampart_config *cfg,
+                           const struct source *src,
+                           const struct limiter_request *req,
+                           const struct limiter_result *res,
+                           struct quota_outcome *out, char *retry,
+                           size_t retry_len)
+{
+    const struct limiter_limit *l = &req->limits[res->over_index];
+    const char *warm = src->schedule ? " warm-up day" : "";
+    char step[32] = "";
+
+    out->retry_at = l->window_end;
+    format_retry(out->retry_at, &req->day, retry, retry_len);
+    if (src->schedule)
+        snprintf(step, sizeof(step), " %ld", res->step);
+    if (l->cap_kind == LIMITER_CAP_PROVIDER) {
+        const char *name = req->providers[(size_t)l->cap_value - 1].name;
+
+        snprintf(out->scope, sizeof(out->scope), "%s", name);
         snprintf(out->reason, sizeof(out->reason),
-                 "%s warm-up day %ld: daily cap %ld reached, retry after %s",
-                 src->address, t->ramp_day, out->cap, clock);
-    else
+                 "%s %s daily cap %ld reached, retry after %s", src->address,
+                 name, res->over_cap, retry);
+    } else if (l->window_end - l->window_start < 86400 / 2) {
         snprintf(out->reason, sizeof(out->reason),
-                 "%s daily cap %ld reached, retry after %s", src->address,
-                 out->cap, clock);
+                 "%s hourly cap %ld reached, retry after %s", src->address,
+                 res->over_cap, retry);
+    } else {
+        snprintf(out->reason, sizeof(out->reason),
+                 "%s%s%s: daily cap %ld reached, retry after %s", src->address,
+                 warm, step, res->over_cap, retry);
+    }
+    (void)cfg;
+}
+
+static void describe_refusal(const struct rampart_config *cfg,
+                             const struct source *src,
+                             const struct limiter_request *req,
+                             const struct limiter_result *res,
+                             struct quota_outcome *out)
+{
+    const struct pacing_config *p = &src->pacing;
+    char retry[96];
+    char hours[32];
+    struct cal_date start;
+
+    snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d", p->open_minute / 60,
+             p->open_minute % 60, p->close_minute / 60, p->close_minute % 60);
+    out->retry_at = res->retry_at;
+    if (out->retry_at > 0)
+        format_retry(out->retry_at, &req->day, retry, sizeof(retry));
+    switch (res->refusal) {
+    case REFUSED_START:
+        if (cal_parse_date(res->detail, &start) == 0)
+            out->retry_at = cal_local_time(start, 0);
+        format_retry(out->retry_at, &req->day, retry, sizeof(retry));
+        snprintf(out->reason, sizeof(out->reason),
+                 "%s warm-up starts %.10s, retry after %s", src->address,
+                 res->detail, retry);
+        break;
+    case REFUSED_PAUSED:
+        snprintf(out->reason, sizeof(out->reason), "%s paused: %.160s, %s%s",
+                 src->address, res->detail,
+                 out->retry_at > 0 ? "retry after " : "retry later",
+                 out->retry_at > 0 ? retry : "");
+        break;
+    case REFUSED_WINDOW:
+        snprintf(out->reason, sizeof(out->reason),
+                 "%s sends %s%s only, retry after %s", src->address,
+                 p->weekdays_only ? "on weekdays " : "", hours, retry);
+        break;
+    case REFUSED_PACE:
+        snprintf(out->reason, sizeof(out->reason),
+                 "%s pacing: daily cap %ld spread over %s, retry after %s",
+                 src->address, res->over_cap, hours, retry);
+        break;
+    case REFUSED_LIMIT:
+        describe_limit(cfg, src, req, res, out, retry, sizeof(retry));
+        break;
+    }
 }
 
 int quota_run(struct store *st, const struct rampart_config *cfg,
-              const struct source *src, int charge, long recipients,
-              struct quota_outcome *out, char *err, size_t errlen)
+              const struct source *src, enum limiter_mode mode,
+              const struct quota_message *msg, struct quota_outcome *out,
+              char *err, size_t errlen)
 {
     struct limiter_request req;
     struct limiter_result res;
     time_t now = store_now(st);
+    const char *schedule = NULL;
+    char state_schedule[sizeof(res.detail)];
 
     memset(out, 0, sizeof(*out));
 
     /*
      * The request names the day by this host's estimate of the Redis
-     * clock.  If Redis finds its own time outside that day (around
-     * midnight, or before the first reply corrected the estimate), build
-     * the request again for the day Redis reported.
+     * clock, and caps by the schedule the config gives.  When Redis finds
+     * its time outside that day, or the ramp state names another schedule,
+     * build the request again from what the script reported.
      */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (quota_build(cfg, src, now, charge, recipients, &req,
-                        &out->today) != 0) {
-            snprintf(err, errlen, "cannot compute the calendar day of %lld "
-                                  "in time zone %s",
-                     (long long)now, cfg->timezone);
+    for (int attempt = 0;; attempt++) {
+        if (quota_build(cfg, src, now, mode, msg, schedule, &req, err,
+                        errlen) != 0)
             return -1;
-        }
         if (store_limit(st, &req, &res, err, errlen) != 0)
             return -1;
-        if (res.status != LIMITER_CLOCK)
+        if (res.status != LIMITER_CLOCK && res.status != LIMITER_SCHEDULE)
             break;
+        if (attempt == 2) {
+            snprintf(err, errlen,
+                     "the decision script asked to retry three times (last: "
+                     "%s at Redis time %lld); check the time zone data",
+                     res.status == LIMITER_CLOCK ? "clock" : "schedule",
+                     (long long)res.now);
+            return -1;
+        }
         now = res.now;
+        if (res.status == LIMITER_SCHEDULE) {
+            snprintf(state_schedule, sizeof(state_schedule), "%s", res.detail);
+            schedule = state_schedule;
+        }
     }
-    if (res.status == LIMITER_CLOCK) {
-        snprintf(err, errlen, "Redis time %lld fell outside the day computed "
-                              "for it twice; check the time zone data",
-                 (long long)res.now);
-        return -1;
-    }
-    strcpy(out->key, req.limits[0].key);
+    snprintf(out->key, sizeof(out->key), "%s", req.limits[0].key);
     out->now = res.now;
-    out->cap = req.limits[0].cap;
+    out->step = res.step;
+    out->cap = res.cap;
     out->count = res.used[0];
     if (res.status == LIMITER_OK) {
         out->action = QUOTA_ACCEPT;
         return 0;
     }
     out->action = QUOTA_DEFER;
-    describe_defer(src, out);
+    out->refusal = res.refusal;
+    describe_refusal(cfg, src, &req, &res, out);
     return 0;
 }

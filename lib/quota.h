@@ -1,49 +1,70 @@
 /*
- * quota.h - check or charge one message against its source's warm-up cap
+ * quota.h - check or charge one message against every limit of its source
  */
 #ifndef RAMPART_QUOTA_H
 #define RAMPART_QUOTA_H
 
 #include "config.h"
 #include "limiter.h"
-#include "ramp.h"
 #include "store.h"
 
 #include <time.h>
 
 enum quota_action {
     QUOTA_ACCEPT, /* within every limit (and charged, when asked) */
-    QUOTA_DEFER   /* a limit has no room; nothing was charged */
+    QUOTA_DEFER   /* refused; nothing was charged */
+};
+
+/* Recipients of one message for one provider ramp. */
+struct quota_part {
+    const struct provider_ramp *ramp;
+    long recipients;
+};
+
+/*
+ * The units of one message.  At RCPT, "recipients" counts the recipients
+ * already accepted in the transaction plus the new one, and "parts" holds
+ * only the new recipient's provider ramp with its pending count.
+ */
+struct quota_message {
+    long recipients;
+    size_t part_count;
+    struct quota_part parts[LIMITER_MAX_PROVIDERS];
 };
 
 struct quota_outcome {
     enum quota_action action;
-    struct ramp_today today;
-    char key[LIMITER_KEY_MAX]; /* the day counter of the source */
-    long count;                /* after the step, or at the refusal */
-    long cap;
-    time_t now;                /* Redis time of the decision */
-    time_t retry_at;           /* DEFER: when room comes back */
-    char reason[256];          /* DEFER: the reply text, without the code */
+    enum limiter_refusal refusal; /* DEFER: why */
+    char scope[64];               /* DEFER: the provider refused, or "" */
+    long step;                    /* the source's ramp step today */
+    long cap;                     /* the source's cap today */
+    long count;                   /* the source's day count: after the
+                                     step, or at the refusal */
+    char key[LIMITER_KEY_MAX];    /* the source's day counter */
+    time_t now;                   /* Redis time of the decision */
+    time_t retry_at;              /* DEFER: when to try again */
+    char reason[512];             /* DEFER: reply text, without the code */
 };
 
 /*
- * Check (charge = 0) or charge (charge = 1) a message of "recipients"
- * recipients from "src": one message and its recipients, counted against
- * the unit the config names.  A check counts the recipients already
- * accepted in the open transaction plus the new one.  Returns 0 with the
- * outcome, or -1 with the reason in "err" when Redis failed.
+ * Decide on "msg" from "src" at Redis time: check it (LIMITER_CHECK),
+ * charge it (LIMITER_CHARGE) or explain it without writing
+ * (LIMITER_EXPLAIN).  Returns 0 with the outcome, or -1 with the reason in
+ * "err" when Redis or the ramp state failed.
  */
 int quota_run(struct store *st, const struct rampart_config *cfg,
-              const struct source *src, int charge, long recipients,
-              struct quota_outcome *out, char *err, size_t errlen);
+              const struct source *src, enum limiter_mode mode,
+              const struct quota_message *msg, struct quota_outcome *out,
+              char *err, size_t errlen);
 
 /*
- * Fill "req" with the limits of "src" at Redis time "now" and store the
- * ramp position in "today".  Returns 0 or -1.
+ * Fill "req" for "msg" from "src" at Redis time "now", computing caps from
+ * the schedule named "schedule" ("" for a fixed daily cap; NULL for the
+ * source's own).  Returns 0, or -1 with the reason in "err".
  */
 int quota_build(const struct rampart_config *cfg, const struct source *src,
-                time_t now, int charge, long recipients,
-                struct limiter_request *req, struct ramp_today *today);
+                time_t now, enum limiter_mode mode,
+                const struct quota_message *msg, const char *schedule,
+                struct limiter_request *req, char *err, size_t errlen);
 
 #endif

@@ -47,7 +47,8 @@ static int route_matches(const struct route *r, const struct route_input *in)
         return 0;
     if (r->client.family != 0 && !network_contains(&r->client, in->client_addr))
         return 0;
-    if (r->sender_domain && !domain_matches(r->sender_domain, in->sender_domain))
+    if (r->sender_domain &&
+        !domain_matches(r->sender_domain, in->sender_domain))
         return 0;
     if (r->sasl_user &&
         (in->sasl_user == NULL || strcmp(r->sasl_user, in->sasl_user) != 0))

@@ -4,6 +4,7 @@
 #include "schedule.h"
 
 #include <math.h>
+#include <stdio.h>
 
 static long clamp_target(const struct schedule *s, long cap)
 {
@@ -72,4 +73,57 @@ const char *sched_kind_name(enum sched_kind kind)
         return "doubling";
     }
     return "unknown";
+}
+
+/* Write "kind:a,b,c" for a table schedule; returns the length or -1. */
+static int spec_table(const struct schedule *s, const char *kind, char *buf,
+                      size_t len)
+{
+    size_t used;
+    int n = snprintf(buf, len, "%s:", kind);
+
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    used = (size_t)n;
+    for (size_t i = 0; i < s->table_len; i++) {
+        n = snprintf(buf + used, len - used, i ? ",%ld" : "%ld", s->table[i]);
+        if (n < 0 || (size_t)n >= len - used)
+            return -1;
+        used += (size_t)n;
+    }
+    return (int)used;
+}
+
+int sched_spec(const struct schedule *s, char *buf, size_t len)
+{
+    int used;
+    int n = -1;
+
+    switch (s->kind) {
+    case SCHED_FLAT:
+        n = snprintf(buf, len, "flat:%ld", s->per_day);
+        break;
+    case SCHED_DAILY:
+        return spec_table(s, "daily", buf, len) < 0 ? -1 : 0;
+    case SCHED_WEEKLY:
+        used = spec_table(s, "weekly", buf, len);
+        if (used < 0)
+            return -1;
+        buf += used;
+        len -= (size_t)used;
+        n = snprintf(buf, len, ":%ld:%ld", s->add_per_week, s->target);
+        break;
+    case SCHED_DOUBLING:
+        n = snprintf(buf, len, "doubling:%ld:%.17g:%ld:%ld", s->start,
+                     s->factor, s->every_days, s->target);
+        break;
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int sched_spec_fixed(long cap, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "fixed:%ld", cap);
+
+    return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -36,6 +36,16 @@ struct schedule {
  */
 long sched_cap(const struct schedule *s, long day);
 
+/*
+ * Write the compact form the decision script computes caps from, e.g.
+ * "weekly:2800,4300,5700,7000:4000:100000".  Returns 0, or -1 when "len"
+ * is too small.
+ */
+int sched_spec(const struct schedule *s, char *buf, size_t len);
+
+/* Write the spec of a fixed daily cap, "fixed:N".  Returns 0 or -1. */
+int sched_spec_fixed(long cap, char *buf, size_t len);
+
 /* Return the schedule's form as its config word, e.g. "weekly". */
 const char *sched_kind_name(enum sched_kind kind);
 

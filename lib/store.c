@@ -94,13 +94,11 @@ void store_close(struct store *st)
 static void context_error(const struct store *st, const redisContext *c,
                           char *err, size_t errlen)
 {
-    const char *where = st->endpoint.kind == ENDPOINT_UNIX
-                            ? st->endpoint.path
-                            : st->endpoint.host;
+    const char *where = st->endpoint.kind == ENDPOINT_UNIX ? st->endpoint.path
+                                                           : st->endpoint.host;
 
     if (c == NULL)
-        snprintf(err, errlen, "cannot reach Redis at %s: out of memory",
-                 where);
+        snprintf(err, errlen, "cannot reach Redis at %s: out of memory", where);
     else if (c->err == REDIS_ERR_IO &&
              (strstr(c->errstr, "temporarily unavailable") != NULL ||
               strstr(c->errstr, "timed out") != NULL))
@@ -119,8 +117,9 @@ static redisReply *command_on(redisContext *c, const struct timespec *deadline,
 
     if (left <= 0) {
         c->err = REDIS_ERR_IO;
-        snprintf(c->errstr, sizeof(c->errstr), "Resource temporarily "
-                                               "unavailable");
+        snprintf(c->errstr, sizeof(c->errstr),
+                 "Resource temporarily "
+                 "unavailable");
         errno = EAGAIN;
         return NULL;
     }
@@ -285,6 +284,44 @@ redisReply *store_command(struct store *st, int argc, const char **argv,
     return command_deadline(st, &deadline, argc, argv, argvlen, err, errlen);
 }
 
+/* Run an EVALSHA within "deadline", falling back to EVAL on NOSCRIPT. */
+static redisReply *eval_deadline(struct store *st,
+                                 const struct timespec *deadline,
+                                 const char *text, const char *sha1, int argc,
+                                 const char **argv, size_t *argvlen, char *err,
+                                 size_t errlen)
+{
+    redisReply *reply;
+
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argv[1] = sha1;
+    argvlen[1] = strlen(sha1);
+    reply = command_deadline(st, deadline, argc, argv, argvlen, err, errlen);
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+        strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(reply);
+        argv[0] = "EVAL";
+        argvlen[0] = 4;
+        argv[1] = text;
+        argvlen[1] = strlen(text);
+        reply =
+            command_deadline(st, deadline, argc, argv, argvlen, err, errlen);
+    }
+    return reply;
+}
+
+redisReply *store_eval(struct store *st, const char *text, const char *sha1,
+                       int argc, const char **argv, size_t *argvlen, char *err,
+                       size_t errlen)
+{
+    struct timespec deadline;
+
+    set_deadline(&deadline, st->timeout_ms);
+    return eval_deadline(st, &deadline, text, sha1, argc, argv, argvlen, err,
+                         errlen);
+}
+
 int store_limit(struct store *st, const struct limiter_request *req,
                 struct limiter_result *res, char *err, size_t errlen)
 {
@@ -295,15 +332,8 @@ int store_limit(struct store *st, const struct limiter_request *req,
 
     set_deadline(&deadline, st->timeout_ms);
     limiter_build(req, 0, &args);
-    reply = command_deadline(st, &deadline, args.argc, args.argv,
-                             args.argvlen, err, errlen);
-    if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
-        strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-        freeReplyObject(reply);
-        limiter_build(req, 1, &args);
-        reply = command_deadline(st, &deadline, args.argc, args.argv,
-                                 args.argvlen, err, errlen);
-    }
+    reply = eval_deadline(st, &deadline, limit_script, limit_script_sha1,
+                          args.argc, args.argv, args.argvlen, err, errlen);
     if (reply == NULL)
         return -1;
     rc = limiter_parse(reply, req, res, err, errlen);

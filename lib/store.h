@@ -34,7 +34,17 @@ redisReply *store_command(struct store *st, int argc, const char **argv,
                           const size_t *argvlen, char *err, size_t errlen);
 
 /*
- * Run the limiter script (EVALSHA, then EVAL when Redis reports
+ * Run a script: EVALSHA "sha1", then EVAL "text" when Redis reports
+ * NOSCRIPT.  argv[0] and argv[1] are set here; argv[2] onwards hold
+ * numkeys, the keys and the arguments.  Returns the reply or NULL, as
+ * store_command() does.
+ */
+redisReply *store_eval(struct store *st, const char *text, const char *sha1,
+                       int argc, const char **argv, size_t *argvlen, char *err,
+                       size_t errlen);
+
+/*
+ * Run the decision script (EVALSHA, then EVAL when Redis reports
  * NOSCRIPT).  Returns 0 with the outcome in "res", or -1 with the reason
  * in "err" on any failure, error reply or unexpected reply.
  */

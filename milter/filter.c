@@ -37,13 +37,14 @@ struct session {
     const struct source *source; /* NULL: no route matched */
     char sender[ADDRESS_TEXT_MAX];
     long recipients; /* distinct recipients accepted so far */
-    char **seen;     /* normalized addresses of those recipients */
+    struct quota_part parts[LIMITER_MAX_PROVIDERS]; /* per provider ramp */
+    size_t part_count;
+    char **seen; /* normalized addresses of those recipients */
     size_t seen_count;
     size_t seen_size;
 };
 
-static struct log_repeat store_errors =
-    LOG_REPEAT_INIT(60, "Redis errors");
+static struct log_repeat store_errors = LOG_REPEAT_INIT(60, "Redis errors");
 
 void filter_flush_logs(void)
 {
@@ -58,6 +59,7 @@ static void reset_transaction(struct session *s)
     s->source = NULL;
     s->sender[0] = '\0';
     s->recipients = 0;
+    s->part_count = 0;
     s->queue_id[0] = '\0';
 }
 
@@ -114,8 +116,8 @@ static void sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text,
                   sizeof(text));
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-                  text, sizeof(text));
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text,
+                  sizeof(text));
     if (text[0] != '\0' && addr_canonical(text, buf, len) != 0)
         buf[0] = '\0';
 }
@@ -137,9 +139,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
     }
     sockaddr_text(hostaddr, s->client_addr, sizeof(s->client_addr));
     copy_macro(ctx, "{daemon_addr}", daemon_addr, sizeof(daemon_addr));
-    if (daemon_addr[0] != '\0' &&
-        addr_canonical(daemon_addr, s->daemon_addr, sizeof(s->daemon_addr)) !=
-            0)
+    if (daemon_addr[0] != '\0' && addr_canonical(daemon_addr, s->daemon_addr,
+                                                 sizeof(s->daemon_addr)) != 0)
         log_warn("ignoring invalid {daemon_addr} \"%.64s\" from the MTA",
                  daemon_addr);
     copy_macro(ctx, "{daemon_name}", s->daemon_name, sizeof(s->daemon_name));
@@ -198,12 +199,48 @@ static int seen_before(const struct session *s, const char *rcpt, char *norm,
     return 0;
 }
 
-/* Count an accepted recipient and remember it, up to SEEN_MAX of them. */
-static void accept_recipient(struct session *s, const char *norm)
+/* Return the provider ramp a recipient counts against, or NULL. */
+static const struct provider_ramp *ramp_of(const struct rampart_config *cfg,
+                                           const char *rcpt)
 {
+    char domain[DOMAIN_TEXT_MAX];
+    const struct provider *provider;
+
+    if (cfg->provider_ramp_count == 0 ||
+        domain_of_address(rcpt, domain, sizeof(domain)) != 0)
+        return NULL;
+    provider = config_provider_of(cfg, domain);
+    return config_provider_ramp(cfg, provider ? provider->name : "default");
+}
+
+/* The transaction's part for "ramp", or NULL when it has none yet. */
+static struct quota_part *part_of(struct session *s,
+                                  const struct provider_ramp *ramp)
+{
+    for (size_t i = 0; i < s->part_count; i++)
+        if (s->parts[i].ramp == ramp)
+            return &s->parts[i];
+    return NULL;
+}
+
+/* Count an accepted recipient and remember it, up to SEEN_MAX of them. */
+static void accept_recipient(struct session *s, const char *norm,
+                             const struct provider_ramp *ramp)
+{
+    struct quota_part *part;
     char **grown;
 
     s->recipients++;
+    if (ramp != NULL) {
+        part = part_of(s, ramp);
+        if (part == NULL && s->part_count < LIMITER_MAX_PROVIDERS) {
+            part = &s->parts[s->part_count++];
+            part->ramp = ramp;
+            part->recipients = 0;
+        }
+        if (part != NULL)
+            part->recipients++;
+    }
     if (norm[0] == '\0' || s->seen_count == SEEN_MAX)
         return;
     if (s->seen_count == s->seen_size) {
@@ -220,8 +257,8 @@ static void accept_recipient(struct session *s, const char *norm)
 }
 
 /* Apply on_store_error after a failed Redis call. */
-static sfsistat store_failed(SMFICTX *ctx, struct session *s,
-                             const char *stage, const char *err)
+static sfsistat store_failed(SMFICTX *ctx, struct session *s, const char *stage,
+                             const char *err)
 {
     const struct rampart_config *cfg = s->rt->cfg;
     int tempfail = cfg->on_store_error == STORE_ERROR_TEMPFAIL;
@@ -244,28 +281,44 @@ static sfsistat store_failed(SMFICTX *ctx, struct session *s,
  * At end of message, "count" includes the "charged" units of an accepted
  * message; "refused" gives those of a deferred one.
  */
+static const char *refusal_word(enum limiter_refusal refusal)
+{
+    switch (refusal) {
+    case REFUSED_START:
+        return "start";
+    case REFUSED_PAUSED:
+        return "paused";
+    case REFUSED_WINDOW:
+        return "window";
+    case REFUSED_PACE:
+        return "pace";
+    case REFUSED_LIMIT:
+        break;
+    }
+    return "cap";
+}
+
 static void log_decision(const struct session *s, const char *stage,
                          const struct quota_outcome *out, long units,
                          const char *rcpt)
 {
     const struct rampart_config *cfg = s->rt->cfg;
-    char ramp_day[32] = "";
+    char why[96] = "";
     int at_rcpt = rcpt != NULL;
+    int accepted = out->action == QUOTA_ACCEPT;
 
-    if (out->today.scheduled)
-        snprintf(ramp_day, sizeof(ramp_day), " ramp_day=%ld",
-                 out->today.ramp_day);
+    if (!accepted)
+        snprintf(why, sizeof(why), " reason=%s%s%s", refusal_word(out->refusal),
+                 out->scope[0] ? " provider=" : "", out->scope);
     log_info("%s: action=%s stage=%s source=%s unit=%s count=%ld %s=%ld "
-             "cap=%ld%s key=%s from=%s%s%s",
-             queue_id(s), out->action == QUOTA_ACCEPT ? "accept" : "defer",
-             stage, s->source->address, config_unit_name(cfg->count),
-             out->count,
-             at_rcpt                          ? "pending"
-             : out->action == QUOTA_ACCEPT ? "charged"
-                                              : "refused",
-             units, out->cap,
-             ramp_day, out->key, s->sender, at_rcpt ? " to=" : "",
-             at_rcpt ? rcpt : "");
+             "cap=%ld step=%ld%s key=%s from=%s%s%s",
+             queue_id(s), accepted ? "accept" : "defer", stage,
+             s->source->address, config_unit_name(cfg->count), out->count,
+             at_rcpt    ? "pending"
+             : accepted ? "charged"
+                        : "refused",
+             units, out->cap, out->step, why, out->key, s->sender,
+             at_rcpt ? " to=" : "", at_rcpt ? rcpt : "");
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -275,6 +328,9 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     char err[512];
     const char *rcpt = argv[0] ? argv[0] : "";
     char norm[ADDRESS_TEXT_MAX];
+    const struct provider_ramp *ramp;
+    const struct quota_part *part;
+    struct quota_message msg = {0};
     long pending;
 
     if (s == NULL)
@@ -283,18 +339,26 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     if (s->source == NULL)
         return SMFIS_CONTINUE;
     if (seen_before(s, rcpt, norm, sizeof(norm))) {
-        log_debug("%s: duplicate recipient %s counted once", queue_id(s),
-                  rcpt);
+        log_debug("%s: duplicate recipient %s counted once", queue_id(s), rcpt);
         return SMFIS_CONTINUE;
     }
 
-    pending = s->rt->cfg->count == UNIT_MESSAGES ? 1 : s->recipients + 1;
-    if (quota_run(s->rt->store, s->rt->cfg, s->source, 0, s->recipients + 1,
+    /* This recipient plus those the transaction accepted already. */
+    ramp = ramp_of(s->rt->cfg, rcpt);
+    msg.recipients = s->recipients + 1;
+    if (ramp != NULL) {
+        part = part_of(s, ramp);
+        msg.parts[0].ramp = ramp;
+        msg.parts[0].recipients = (part ? part->recipients : 0) + 1;
+        msg.part_count = 1;
+    }
+    pending = s->rt->cfg->count == UNIT_MESSAGES ? 1 : msg.recipients;
+    if (quota_run(s->rt->store, s->rt->cfg, s->source, LIMITER_CHECK, &msg,
                   &out, err, sizeof(err)) != 0) {
         sfsistat rc = store_failed(ctx, s, "rcpt", err);
 
         if (rc == SMFIS_CONTINUE)
-            accept_recipient(s, norm);
+            accept_recipient(s, norm, ramp);
         return rc;
     }
     log_decision(s, "rcpt", &out, pending, rcpt);
@@ -302,7 +366,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
         smfi_setreply(ctx, "451", "4.7.1", out.reason);
         return SMFIS_TEMPFAIL;
     }
-    accept_recipient(s, norm);
+    accept_recipient(s, norm, ramp);
     return SMFIS_CONTINUE;
 }
 
@@ -327,6 +391,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     char err[512];
     sfsistat rc = SMFIS_CONTINUE;
     const struct rampart_config *cfg;
+    struct quota_message msg = {0};
 
     if (s == NULL)
         return SMFIS_TEMPFAIL;
@@ -336,7 +401,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
         reset_transaction(s);
         return SMFIS_CONTINUE;
     }
-    if (quota_run(s->rt->store, cfg, s->source, 1, s->recipients, &out, err,
+    msg.recipients = s->recipients;
+    msg.part_count = s->part_count;
+    memcpy(msg.parts, s->parts, sizeof(msg.parts));
+    if (quota_run(s->rt->store, cfg, s->source, LIMITER_CHARGE, &msg, &out, err,
                   sizeof(err)) != 0) {
         rc = store_failed(ctx, s, "eom", err);
     } else {

@@ -162,8 +162,8 @@ static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid,
 
     libmilter_socket(&m->endpoint, spec, sizeof(spec));
     if (m->endpoint.kind == ENDPOINT_UNIX) {
-        if (daemon_make_parent_dir(m->endpoint.path, uid, gid, err,
-                                   errlen) != 0)
+        if (daemon_make_parent_dir(m->endpoint.path, uid, gid, err, errlen) !=
+            0)
             return -1;
         if (daemon_socket_in_use(m->endpoint.path)) {
             snprintf(err, errlen,
@@ -187,9 +187,8 @@ static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid,
         return -1;
     }
     if (m->endpoint.kind == ENDPOINT_UNIX)
-        return daemon_socket_access(m->endpoint.path, uid, gid,
-                                    m->socket_group, m->socket_mode, err,
-                                    errlen);
+        return daemon_socket_access(m->endpoint.path, uid, gid, m->socket_group,
+                                    m->socket_mode, err, errlen);
     return 0;
 }
 
@@ -265,8 +264,8 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     }
     if (pidfile_write(pid_fd, err, sizeof(err)) != 0)
         return startup_failed(opt, ready_fd, EX_CANTCREAT, err);
-    if (drop && daemon_drop_privileges(cfg->user, uid, gid, err,
-                                       sizeof(err)) != 0)
+    if (drop &&
+        daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
         return startup_failed(opt, ready_fd, EX_OSERR, err);
 
     /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
@@ -277,8 +276,8 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     socket_text = strdup(cfg->milter.socket);
     if (pid_file == NULL || socket_text == NULL || runtime_install(cfg) != 0)
         return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
-    if (pthread_create(&thread, NULL, housekeeping,
-                       (void *)opt->config_path) != 0)
+    if (pthread_create(&thread, NULL, housekeeping, (void *)opt->config_path) !=
+        0)
         return startup_failed(opt, ready_fd, EX_OSERR,
                               "cannot start the housekeeping thread");
     pthread_detach(thread);
