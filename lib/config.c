@@ -287,6 +287,8 @@ static void load_root(struct loader *ld, const config_setting_t *root)
                                        "providers",
                                        "provider_ramps",
                                        "test_clock_offset",
+                                       "policy",
+                                       "domain_limits",
                                        NULL};
 
     conf_check_keys(ld, root, keys);
@@ -301,6 +303,8 @@ static void load_root(struct loader *ld, const config_setting_t *root)
     conf_load_routes(ld, root);
     conf_load_providers(ld, root);
     conf_load_provider_ramps(ld, root);
+    conf_load_policy(ld, root);
+    conf_load_domain_limits(ld, root);
 }
 
 struct rampart_config *config_load(const char *path, char **errors)
@@ -386,6 +390,7 @@ void config_free(struct rampart_config *cfg)
     for (size_t i = 0; i < cfg->provider_ramp_count; i++)
         free(cfg->provider_ramps[i].provider);
     free(cfg->provider_ramps);
+    conf_free_policy(cfg);
     free(cfg);
 }
 

@@ -81,6 +81,32 @@ struct provider {
     int line;
 };
 
+/* Hourly and daily limits per source IP for one provider's domains. */
+struct domain_limit {
+    char *provider;      /* a provider name, or "*": each other domain */
+    long per_hour;       /* 0: none */
+    long per_day;        /* 0: none */
+    double share_of_cap; /* of the source's cap today; 0: none */
+    enum count_unit unit;
+    int line;
+};
+
+/* rampart-policyd: where it listens and how it answers. */
+struct policy_config {
+    char **sockets;             /* as written in the file */
+    struct endpoint *endpoints;
+    size_t socket_count;
+    bool warmup;                /* also enforce the sources' warm-up caps */
+    char *pid_file;
+    int socket_mode;
+    char *socket_group;
+    bool allow_remote;
+    int max_connections;
+    int idle_timeout_s;
+    int instance_timeout_s;     /* drop a transaction's pending state */
+    char *action;               /* reply over a limit, e.g. "450 4.7.1" */
+};
+
 /* A per-provider ramp of every scheduled source. */
 struct provider_ramp {
     char *provider; /* a provider name, or "default" for the rest */
@@ -143,6 +169,10 @@ struct rampart_config {
     struct provider_ramp *provider_ramps;
     size_t provider_ramp_count;
 
+    struct domain_limit *domain_limits;
+    size_t domain_limit_count;
+    struct policy_config policy;
+
     long test_clock_offset; /* seconds; only test builds accept it */
 };
 
@@ -169,6 +199,10 @@ const struct provider *config_provider_of(const struct rampart_config *cfg,
 /* Return the provider ramp named "name", or NULL. */
 const struct provider_ramp *
 config_provider_ramp(const struct rampart_config *cfg, const char *name);
+
+/* Return the domain limit of a provider name (or "*"), or NULL. */
+const struct domain_limit *
+config_domain_limit(const struct rampart_config *cfg, const char *provider);
 
 /* Return "recipients" or "messages". */
 const char *config_unit_name(enum count_unit unit);

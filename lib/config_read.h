@@ -88,5 +88,8 @@ void conf_load_pacing(struct loader *ld, const config_setting_t *g,
                       struct pacing_config *p);
 void conf_load_providers(struct loader *ld, const config_setting_t *root);
 void conf_load_provider_ramps(struct loader *ld, const config_setting_t *root);
+void conf_load_policy(struct loader *ld, const config_setting_t *root);
+void conf_load_domain_limits(struct loader *ld, const config_setting_t *root);
+void conf_free_policy(struct rampart_config *cfg);
 
 #endif

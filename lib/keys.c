@@ -65,3 +65,18 @@ int keys_event(char *buf, size_t len, const char *prefix, const char *source,
     return fits(snprintf(buf, len, "%s:{%s}:event:%s", prefix, source, id),
                 len);
 }
+
+int keys_policy(char *buf, size_t len, const char *prefix, const char *source,
+                const char *scope, struct cal_date date, int hour)
+{
+    char text[CAL_DATE_TEXT];
+
+    cal_format_date(date, text, sizeof(text));
+    if (hour < 0)
+        return fits(snprintf(buf, len, "%s:{%s}:policy:%s:day:%s", prefix,
+                             source, scope, text),
+                    len);
+    return fits(snprintf(buf, len, "%s:{%s}:policy:%s:hour:%sT%02d", prefix,
+                         source, scope, text, hour),
+                len);
+}

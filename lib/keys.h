@@ -14,6 +14,9 @@
  *   PREFIX:{SOURCE}:ramp:PROVIDER[:log]      a provider ramp and its log
  *   PREFIX:{SOURCE}:pace                     pacing state (GCRA)
  *   PREFIX:{SOURCE}:event:ID                 a recorded outcome's id
+ *   PREFIX:{SOURCE}:policy:SCOPE:day:DATE    rampart-policyd's domain
+ *   PREFIX:{SOURCE}:policy:SCOPE:hour:DATETHH  limits, per provider name
+ *                                            or per domain (SCOPE)
  *
  * Limits never appear in key names, so editing a cap keeps today's count.
  * Each function returns 0, or -1 when the name does not fit in "len".
@@ -51,5 +54,12 @@ int keys_pace(char *buf, size_t len, const char *prefix, const char *source);
 /* PREFIX:{SOURCE}:event:ID */
 int keys_event(char *buf, size_t len, const char *prefix, const char *source,
                const char *id);
+
+/*
+ * PREFIX:{SOURCE}:policy:SCOPE:day:DATE, or with hour >= 0
+ * PREFIX:{SOURCE}:policy:SCOPE:hour:DATETHH.
+ */
+int keys_policy(char *buf, size_t len, const char *prefix, const char *source,
+                const char *scope, struct cal_date date, int hour);
 
 #endif

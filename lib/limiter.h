@@ -59,8 +59,19 @@ enum limiter_cap_kind {
     LIMITER_CAP_PROVIDER /* cap_value is a provider ramp index (from 1) */
 };
 
+/* What a limit limits, for reply texts (not sent to the script). */
+enum limiter_kind {
+    LIMIT_SOURCE_DAY,    /* the source's daily cap */
+    LIMIT_SOURCE_HOUR,   /* the source's hourly cap */
+    LIMIT_PROVIDER_RAMP, /* a provider ramp's daily cap */
+    LIMIT_POLICY_HOUR,   /* a domain limit per hour */
+    LIMIT_POLICY_DAY     /* a domain limit per day */
+};
+
 /* One limit on one counter key. */
 struct limiter_limit {
+    enum limiter_kind kind;
+    const char *scope; /* provider or domain of the limit, or NULL */
     char key[LIMITER_KEY_MAX];
     enum count_unit unit;
     enum limiter_cap_kind cap_kind;

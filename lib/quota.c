@@ -159,6 +159,7 @@ static int add_hour_limit(const struct rampart_config *cfg,
         keys_hour(l->key, sizeof(l->key), cfg->redis.prefix, src->address,
                   req->day.date, hour) != 0)
         return -1;
+    l->kind = LIMIT_SOURCE_HOUR;
     l->unit = cfg->count;
     l->cap_kind = LIMITER_CAP_FIXED;
     l->cap_value = (double)src->pacing.per_hour;
@@ -184,6 +185,8 @@ static int add_provider_limits(const struct rampart_config *cfg,
         req->providers[req->provider_count].name = part->ramp->provider;
         req->providers[req->provider_count].share = part->ramp->share;
         req->provider_count++;
+        l->kind = LIMIT_PROVIDER_RAMP;
+        l->scope = part->ramp->provider;
         l->unit = cfg->count;
         l->cap_kind = LIMITER_CAP_PROVIDER;
         l->cap_value = (double)req->provider_count;
@@ -191,7 +194,67 @@ static int add_provider_limits(const struct rampart_config *cfg,
         l->recipients = part->recipients;
         l->window_start = req->day.start;
         l->window_end = req->day.end;
-        l->expire_at = req->limits[0].expire_at;
+        l->expire_at = req->day.end + (time_t)cfg->redis.retention_days * 86400;
+    }
+    return 0;
+}
+
+/* Add one domain limit on the policy counter of its scope. */
+static int add_policy_limit(const struct rampart_config *cfg,
+                            const struct source *src,
+                            const struct quota_domain_part *part,
+                            enum limiter_kind kind,
+                            enum limiter_cap_kind cap_kind, double cap,
+                            time_t now, struct limiter_request *req)
+{
+    struct limiter_limit *l = add_limit(req);
+    int hour = -1;
+
+    if (l == NULL)
+        return -1;
+    l->kind = kind;
+    l->scope = part->scope;
+    l->unit = part->limit->unit;
+    l->cap_kind = cap_kind;
+    l->cap_value = cap;
+    l->messages = 1;
+    l->recipients = part->recipients;
+    if (kind == LIMIT_POLICY_HOUR) {
+        if (hour_window(&req->day, now, &hour, &l->window_start,
+                        &l->window_end) != 0)
+            return -1;
+        l->expire_at = l->window_end + HOUR_KEEP;
+    } else {
+        l->window_start = req->day.start;
+        l->window_end = req->day.end;
+        l->expire_at = req->day.end + (time_t)cfg->redis.retention_days * 86400;
+    }
+    return keys_policy(l->key, sizeof(l->key), cfg->redis.prefix, src->address,
+                       part->scope, req->day.date, hour);
+}
+
+static int add_domain_limits(const struct rampart_config *cfg,
+                             const struct source *src, time_t now,
+                             const struct quota_message *msg,
+                             struct limiter_request *req)
+{
+    for (size_t i = 0; i < msg->domain_part_count; i++) {
+        const struct quota_domain_part *part = &msg->domain_parts[i];
+        const struct domain_limit *dl = part->limit;
+
+        if ((dl->per_hour > 0 &&
+             add_policy_limit(cfg, src, part, LIMIT_POLICY_HOUR,
+                              LIMITER_CAP_FIXED, (double)dl->per_hour, now,
+                              req) != 0) ||
+            (dl->per_day > 0 &&
+             add_policy_limit(cfg, src, part, LIMIT_POLICY_DAY,
+                              LIMITER_CAP_FIXED, (double)dl->per_day, now,
+                              req) != 0) ||
+            (dl->share_of_cap > 0.0 &&
+             add_policy_limit(cfg, src, part, LIMIT_POLICY_DAY,
+                              LIMITER_CAP_SOURCE, dl->share_of_cap, now,
+                              req) != 0))
+            return -1;
     }
     return 0;
 }
@@ -215,9 +278,16 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
     if (fill_ramp(cfg, src, schedule, &req->ramp, err, errlen) != 0)
         return -1;
 
+    if (msg->domain_limits_only) {
+        if (add_domain_limits(cfg, src, now, msg, req) != 0)
+            goto too_many;
+        return 0;
+    }
+
     day = add_limit(req);
     keys_day(day->key, sizeof(day->key), cfg->redis.prefix, src->address,
              req->day.date, NULL);
+    day->kind = LIMIT_SOURCE_DAY;
     day->unit = cfg->count;
     day->cap_kind = LIMITER_CAP_SOURCE;
     day->cap_value = 1.0;
@@ -229,15 +299,20 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
 
     if ((src->pacing.per_hour > 0 &&
          add_hour_limit(cfg, src, now, msg, req) != 0) ||
-        add_provider_limits(cfg, src, msg, req) != 0) {
-        snprintf(err, errlen, "cannot build the limits of %s at %lld",
-                 src->address, (long long)now);
-        return -1;
-    }
+        add_provider_limits(cfg, src, msg, req) != 0 ||
+        add_domain_limits(cfg, src, now, msg, req) != 0)
+        goto too_many;
     if (src->pacing.enabled)
         fill_pacing(cfg, src, now,
                     cfg->count == UNIT_MESSAGES ? 1 : msg->recipients, req);
     return 0;
+
+too_many:
+    snprintf(err, errlen,
+             "cannot build the limits of %s at %lld: more than %d limits or "
+             "key names too long",
+             src->address, (long long)now, LIMITER_MAX_LIMITS);
+    return -1;
 }
 
 /* "HH:MM ZONE" when "t" is today or the next midnight, else with a date. */
@@ -258,38 +333,48 @@ static void format_retry(time_t t, const struct cal_day *day, char *buf,
     snprintf(buf + strlen(buf), len - strlen(buf), " %s", clock);
 }
 
-static void describe_limit(const struct rampart_config *cfg,
-                           const struct source *src,
+static void describe_limit(const struct source *src,
                            const struct limiter_request *req,
                            const struct limiter_result *res,
                            struct quota_outcome *out, char *retry,
                            size_t retry_len)
 {
     const struct limiter_limit *l = &req->limits[res->over_index];
-    const char *warm = src->schedule ? " warm-up day" : "";
-    char step[32] = "";
+    const char *scope = l->scope ? l->scope : "";
 
     out->retry_at = l->window_end;
     format_retry(out->retry_at, &req->day, retry, retry_len);
-    if (src->schedule)
-        snprintf(step, sizeof(step), " %ld", res->step);
-    if (l->cap_kind == LIMITER_CAP_PROVIDER) {
-        const char *name = req->providers[(size_t)l->cap_value - 1].name;
-
-        snprintf(out->scope, sizeof(out->scope), "%s", name);
-        snprintf(out->reason, sizeof(out->reason),
-                 "%s %s daily cap %ld reached, retry after %s", src->address,
-                 name, res->over_cap, retry);
-    } else if (l->window_end - l->window_start < 86400 / 2) {
+    snprintf(out->scope, sizeof(out->scope), "%s", scope);
+    switch (l->kind) {
+    case LIMIT_SOURCE_DAY:
+        if (src->schedule != NULL)
+            snprintf(out->reason, sizeof(out->reason),
+                     "%s warm-up day %ld: daily cap %ld reached, retry after "
+                     "%s",
+                     src->address, res->step, res->over_cap, retry);
+        else
+            snprintf(out->reason, sizeof(out->reason),
+                     "%s daily cap %ld reached, retry after %s", src->address,
+                     res->over_cap, retry);
+        break;
+    case LIMIT_SOURCE_HOUR:
         snprintf(out->reason, sizeof(out->reason),
                  "%s hourly cap %ld reached, retry after %s", src->address,
                  res->over_cap, retry);
-    } else {
+        break;
+    case LIMIT_PROVIDER_RAMP:
         snprintf(out->reason, sizeof(out->reason),
-                 "%s%s%s: daily cap %ld reached, retry after %s", src->address,
-                 warm, step, res->over_cap, retry);
+                 "%s %s warm-up daily cap %ld reached, retry after %s",
+                 src->address, scope, res->over_cap, retry);
+        break;
+    case LIMIT_POLICY_HOUR:
+    case LIMIT_POLICY_DAY:
+        snprintf(out->reason, sizeof(out->reason),
+                 "%s limit for %s: %ld %s per %s reached, retry after %s",
+                 src->address, scope, res->over_cap, config_unit_name(l->unit),
+                 l->kind == LIMIT_POLICY_HOUR ? "hour" : "day", retry);
+        break;
     }
-    (void)cfg;
 }
 
 static void describe_refusal(const struct rampart_config *cfg,
@@ -334,9 +419,40 @@ static void describe_refusal(const struct rampart_config *cfg,
                  src->address, res->over_cap, hours, retry);
         break;
     case REFUSED_LIMIT:
-        describe_limit(cfg, src, req, res, out, retry, sizeof(retry));
+        describe_limit(src, req, res, out, retry, sizeof(retry));
         break;
     }
+}
+
+int quota_retry(const struct limiter_result *res, time_t *now, char *schedule,
+                size_t len)
+{
+    if (res->status != LIMITER_CLOCK && res->status != LIMITER_SCHEDULE)
+        return 0;
+    *now = res->now;
+    if (res->status == LIMITER_SCHEDULE)
+        snprintf(schedule, len, "%s", res->detail);
+    return 1;
+}
+
+void quota_finish(const struct rampart_config *cfg, const struct source *src,
+                  const struct limiter_request *req,
+                  const struct limiter_result *res, struct quota_outcome *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->key, sizeof(out->key), "%s",
+             req->count > 0 ? req->limits[0].key : "");
+    out->now = res->now;
+    out->step = res->step;
+    out->cap = res->cap;
+    out->count = res->used[0];
+    if (res->status == LIMITER_OK) {
+        out->action = QUOTA_ACCEPT;
+        return;
+    }
+    out->action = QUOTA_DEFER;
+    out->refusal = res->refusal;
+    describe_refusal(cfg, src, req, res, out);
 }
 
 int quota_run(struct store *st, const struct rampart_config *cfg,
@@ -347,10 +463,8 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
     struct limiter_request req;
     struct limiter_result res;
     time_t now = store_now(st);
-    const char *schedule = NULL;
-    char state_schedule[sizeof(res.detail)];
-
-    memset(out, 0, sizeof(*out));
+    char schedule[sizeof(res.detail)];
+    const char *named = NULL;
 
     /*
      * The request names the day by this host's estimate of the Redis
@@ -359,13 +473,15 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
      * build the request again from what the script reported.
      */
     for (int attempt = 0;; attempt++) {
-        if (quota_build(cfg, src, now, mode, msg, schedule, &req, err,
-                        errlen) != 0)
+        if (quota_build(cfg, src, now, mode, msg, named, &req, err, errlen) !=
+            0)
             return -1;
         if (store_limit(st, &req, &res, err, errlen) != 0)
             return -1;
-        if (res.status != LIMITER_CLOCK && res.status != LIMITER_SCHEDULE)
+        if (!quota_retry(&res, &now, schedule, sizeof(schedule)))
             break;
+        if (res.status == LIMITER_SCHEDULE)
+            named = schedule;
         if (attempt == 2) {
             snprintf(err, errlen,
                      "the decision script asked to retry three times (last: "
@@ -374,23 +490,7 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
                      (long long)res.now);
             return -1;
         }
-        now = res.now;
-        if (res.status == LIMITER_SCHEDULE) {
-            snprintf(state_schedule, sizeof(state_schedule), "%s", res.detail);
-            schedule = state_schedule;
-        }
     }
-    snprintf(out->key, sizeof(out->key), "%s", req.limits[0].key);
-    out->now = res.now;
-    out->step = res.step;
-    out->cap = res.cap;
-    out->count = res.used[0];
-    if (res.status == LIMITER_OK) {
-        out->action = QUOTA_ACCEPT;
-        return 0;
-    }
-    out->action = QUOTA_DEFER;
-    out->refusal = res.refusal;
-    describe_refusal(cfg, src, &req, &res, out);
+    quota_finish(cfg, src, &req, &res, out);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "limiter.h"
 #include "store.h"
 
+#include <stdbool.h>
 #include <time.h>
 
 enum quota_action {
@@ -21,15 +22,29 @@ struct quota_part {
     long recipients;
 };
 
+/* Distinct provider or domain scopes of domain limits per message. */
+#define QUOTA_DOMAIN_PARTS_MAX 14
+
+/* Recipients of one message in the scope of one domain limit. */
+struct quota_domain_part {
+    const struct domain_limit *limit;
+    const char *scope; /* the provider name, or the domain for "*" */
+    long recipients;
+};
+
 /*
  * The units of one message.  At RCPT, "recipients" counts the recipients
- * already accepted in the transaction plus the new one, and "parts" holds
- * only the new recipient's provider ramp with its pending count.
+ * already accepted in the transaction plus the new one, and "parts" and
+ * "domain_parts" hold only the new recipient's scopes with their pending
+ * counts.
  */
 struct quota_message {
     long recipients;
     size_t part_count;
     struct quota_part parts[LIMITER_MAX_PROVIDERS];
+    size_t domain_part_count;
+    struct quota_domain_part domain_parts[QUOTA_DOMAIN_PARTS_MAX];
+    bool domain_limits_only; /* leave out the source's own limits */
 };
 
 struct quota_outcome {
@@ -66,5 +81,18 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
                 time_t now, enum limiter_mode mode,
                 const struct quota_message *msg, const char *schedule,
                 struct limiter_request *req, char *err, size_t errlen);
+
+/*
+ * After a LIMITER_CLOCK or LIMITER_SCHEDULE reply, set the time (and the
+ * schedule name) to build the request again with, and return 1; return 0
+ * for a final reply.
+ */
+int quota_retry(const struct limiter_result *res, time_t *now, char *schedule,
+                size_t len);
+
+/* Turn a final script reply into the outcome and its reply text. */
+void quota_finish(const struct rampart_config *cfg, const struct source *src,
+                  const struct limiter_request *req,
+                  const struct limiter_result *res, struct quota_outcome *out);
 
 #endif

@@ -1,0 +1,437 @@
+/*
+ * server.c - policy protocol connections: framing, order, limits, timeouts
+ */
+#include "server.h"
+
+#include "daemon.h"
+#include "log.h"
+#include "protocol.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LISTENERS_MAX 4
+
+struct conn;
+
+/* One request's place in its connection's reply order. */
+struct slot {
+    struct slot *next;
+    struct conn *conn;
+    int done;
+    int close_after; /* malformed: close without replying */
+    char action[512];
+};
+
+struct conn {
+    struct server *srv;
+    struct bufferevent *bev; /* NULL once closed */
+    char peer[64];
+    struct evbuffer *request; /* the request being read */
+    struct slot *head;
+    struct slot *tail;
+    size_t slots;
+    char last_instance[128]; /* the transaction this client last asked on */
+    int busy;                /* a callback of this connection is running */
+    int eof;                 /* the client half-closed */
+};
+
+struct server {
+    struct event_base *base;
+    struct server_limits limits;
+    server_decide_fn *decide;
+    void *ctx;
+    struct evconnlistener *listeners[LISTENERS_MAX];
+    size_t listener_count;
+    size_t connections;
+};
+
+static struct log_repeat refused_connections =
+    LOG_REPEAT_INIT(60, "connections refused over max_connections");
+static struct log_repeat protocol_errors =
+    LOG_REPEAT_INIT(60, "malformed policy requests");
+
+/* Free the connection once it is closed and no decision refers to it. */
+static void conn_release(struct conn *c)
+{
+    if (c->bev != NULL || c->slots > 0 || c->busy > 0)
+        return;
+    evbuffer_free(c->request);
+    c->srv->connections--;
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->bev == NULL)
+        return;
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    conn_release(c);
+}
+
+static void on_drained(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+
+    (void)bev;
+    if (c->eof && c->head == NULL)
+        conn_close(c);
+}
+
+/* Write every finished reply at the head of the queue, in order. */
+static void flush_replies(struct conn *c)
+{
+    struct slot *s;
+
+    c->busy++;
+    while ((s = c->head) != NULL && s->done) {
+        c->head = s->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        c->slots--;
+        if (c->bev != NULL && s->close_after)
+            conn_close(c);
+        else if (c->bev != NULL)
+            evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
+                                s->action);
+        free(s);
+    }
+    if (c->bev != NULL && c->eof && c->head == NULL &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_close(c);
+    c->busy--;
+    conn_release(c);
+}
+
+void slot_done(struct slot *slot, const char *action)
+{
+    struct conn *c = slot->conn;
+
+    slot->done = 1;
+    if (action == NULL)
+        slot->close_after = 1;
+    else
+        snprintf(slot->action, sizeof(slot->action), "%s", action);
+    flush_replies(c);
+}
+
+static void protocol_error(struct conn *c, const char *why)
+{
+    log_repeat(&protocol_errors, LOG_WARNING,
+               "closing policy connection from %s: %s", c->peer, why);
+    conn_close(c);
+}
+
+/* Hand the request read so far to the decision code. */
+static void dispatch(struct conn *c)
+{
+    struct slot *s = calloc(1, sizeof(*s));
+    size_t len = evbuffer_get_length(c->request);
+    char *text;
+
+    if (s == NULL) {
+        protocol_error(c, "out of memory");
+        return;
+    }
+    text = (char *)evbuffer_pullup(c->request, -1);
+    s->conn = c;
+    if (c->tail != NULL)
+        c->tail->next = s;
+    else
+        c->head = s;
+    c->tail = s;
+    c->slots++;
+    c->srv->decide(c->srv->ctx, s, text ? text : "", len, c->peer);
+    evbuffer_drain(c->request, len);
+}
+
+/* Split the input into lines; an empty line ends a request. */
+static void read_requests(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+
+    while (c->bev != NULL) {
+        struct evbuffer_ptr eol =
+            evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+        size_t line_len;
+
+        if (eol.pos < 0) {
+            if (evbuffer_get_length(in) > POLICY_LINE_MAX)
+                protocol_error(c, "line longer than 4096 bytes");
+            return;
+        }
+        line_len = (size_t)eol.pos + 1;
+        if (line_len > POLICY_LINE_MAX + 1) {
+            protocol_error(c, "line longer than 4096 bytes");
+            return;
+        }
+        if (line_len == 1 ||
+            (line_len == 2 && evbuffer_pullup(in, 2)[0] == '\r')) {
+            evbuffer_drain(in, line_len);
+            if (evbuffer_get_length(c->request) > 0)
+                dispatch(c);
+            continue;
+        }
+        if (evbuffer_get_length(c->request) + line_len > POLICY_REQUEST_MAX) {
+            protocol_error(c, "request longer than 32768 bytes");
+            return;
+        }
+        evbuffer_remove_buffer(in, c->request, line_len);
+    }
+}
+
+/*
+ * The busy count keeps the connection alive while its callbacks run, as
+ * a decision may finish (and close the connection) inside dispatch().
+ */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+
+    (void)bev;
+    c->busy++;
+    read_requests(c);
+    c->busy--;
+    conn_release(c);
+}
+
+static void on_eof(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+
+    /* Exim may leave out the final empty line before half-closing. */
+    c->eof = 1;
+    if (evbuffer_get_length(in) > 0)
+        evbuffer_add(in, "\n", 1);
+    read_requests(c);
+    if (c->bev != NULL && evbuffer_get_length(c->request) > 0)
+        dispatch(c);
+    if (c->bev != NULL) {
+        bufferevent_disable(c->bev, EV_READ);
+        flush_replies(c);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    (void)bev;
+    c->busy++;
+    if (what & BEV_EVENT_EOF) {
+        on_eof(c);
+    } else {
+        if (what & BEV_EVENT_TIMEOUT)
+            log_debug("closing idle policy connection from %s", c->peer);
+        else if (what & BEV_EVENT_ERROR)
+            log_debug("policy connection from %s failed: %s", c->peer,
+                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        conn_close(c);
+    }
+    c->busy--;
+    conn_release(c);
+}
+
+static void peer_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN] = "?";
+
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr,
+                  sizeof(addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+                  sizeof(addr));
+    else if (sa->sa_family == AF_UNIX)
+        snprintf(addr, sizeof(addr), "unix");
+    snprintf(buf, len, "%s", addr);
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
+                      struct sockaddr *sa, int socklen, void *arg)
+{
+    struct server *srv = arg;
+    struct conn *c;
+    struct timeval idle = {srv->limits.idle_timeout_s, 0};
+    int one = 1;
+
+    (void)listener;
+    (void)socklen;
+    if ((int)srv->connections >= srv->limits.max_connections) {
+        log_repeat(&refused_connections, LOG_WARNING,
+                   "refusing a policy connection: %zu open, max_connections "
+                   "is %d",
+                   srv->connections, srv->limits.max_connections);
+        evutil_closesocket(fd);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->request = evbuffer_new()) == NULL) {
+        free(c);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (sa->sa_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->srv = srv;
+    peer_text(sa, c->peer, sizeof(c->peer));
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        evbuffer_free(c->request);
+        free(c);
+        evutil_closesocket(fd);
+        return;
+    }
+    srv->connections++;
+    bufferevent_setcb(c->bev, on_read, on_drained, on_event, c);
+    bufferevent_set_timeouts(c->bev, &idle, NULL);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct server *server_new(struct event_base *base,
+                          const struct server_limits *limits,
+                          server_decide_fn *decide, void *ctx)
+{
+    struct server *srv = calloc(1, sizeof(*srv));
+
+    if (srv == NULL)
+        return NULL;
+    srv->base = base;
+    srv->limits = *limits;
+    srv->decide = decide;
+    srv->ctx = ctx;
+    return srv;
+}
+
+static evutil_socket_t unix_listen(const struct endpoint *ep, int mode,
+                                   const char *group, unsigned uid,
+                                   unsigned gid, char *err, size_t errlen)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    evutil_socket_t fd;
+
+    if (daemon_socket_in_use(ep->path)) {
+        snprintf(err, errlen,
+                 "socket %s is in use by another process; stop it or "
+                 "choose another policy.socket",
+                 ep->path);
+        return -1;
+    }
+    if (unlink(ep->path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove stale socket %s: %s", ep->path,
+                 strerror(errno));
+        return -1;
+    }
+    strcpy(sun.sun_path, ep->path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+        listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", ep->path,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (daemon_socket_access(ep->path, (uid_t)uid, (gid_t)gid, group, mode, err,
+                             errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static evutil_socket_t inet_listen(const struct endpoint *ep, char *err,
+                                   size_t errlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[8];
+    evutil_socket_t fd = -1;
+    int one = 1;
+    int rc;
+
+    snprintf(port, sizeof(port), "%d", ep->port);
+    rc = getaddrinfo(ep->host, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen,
+                 "invalid listen address %s: %s; give an IP address, not a "
+                 "name",
+                 ep->host, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %d: %s", ep->host,
+                 ep->port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int server_listen(struct server *srv, const struct endpoint *ep, int mode,
+                  const char *group, unsigned uid, unsigned gid, char *err,
+                  size_t errlen)
+{
+    evutil_socket_t fd;
+    struct evconnlistener *l;
+
+    if (srv->listener_count == LISTENERS_MAX) {
+        snprintf(err, errlen, "at most %d policy sockets", LISTENERS_MAX);
+        return -1;
+    }
+    fd = ep->kind == ENDPOINT_UNIX
+             ? unix_listen(ep, mode, group, uid, gid, err, errlen)
+             : inet_listen(ep, err, errlen);
+    if (fd < 0)
+        return -1;
+    l = evconnlistener_new(srv->base, on_accept, srv,
+                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                           fd);
+    if (l == NULL) {
+        close(fd);
+        snprintf(err, errlen, "cannot watch the policy socket");
+        return -1;
+    }
+    srv->listeners[srv->listener_count++] = l;
+    return 0;
+}
+
+void server_free(struct server *srv)
+{
+    if (srv == NULL)
+        return;
+    for (size_t i = 0; i < srv->listener_count; i++)
+        evconnlistener_free(srv->listeners[i]);
+    free(srv);
+}
+
+char *slot_last_instance(struct slot *slot, size_t *len)
+{
+    *len = sizeof(slot->conn->last_instance);
+    return slot->conn->last_instance;
+}
+
+size_t server_connections(const struct server *srv)
+{
+    return srv->connections;
+}
