@@ -1,181 +1,156 @@
 /*
- * rampartctl.c - inspect the warm-up state that rampart keeps in Redis
+ * rampartctl.c - the operators' tool for the warm-up ramps that rampart
+ * keeps in Redis: inspect them, change them, record delivery outcomes and
+ * explain decisions
  *
  * Usage: rampartctl [-c FILE] COMMAND [ARGS]
  */
-#include "config.h"
-#include "keys.h"
-#include "store.h"
+#include "commands.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
-struct ctl {
-    struct rampart_config *cfg;
-    struct store *store;
-};
+static int cmd_check(struct ctl *ctl, const struct command *cmd, int argc,
+                     char **argv);
 
-struct command {
-    const char *name;
-    const char *args;
-    const char *help;
-    int (*run)(struct ctl *ctl, int argc, char **argv);
-};
+/* Option help: the option on one line, what it sets on the next. */
+#define PROVIDER_OPTION                                                        \
+    "  --provider P\n"                                                         \
+    "      change provider ramp P (from provider_ramps), not the source's "    \
+    "own ramp\n"
 
-static void usage(FILE *out);
+#define TIMED_OPTIONS                                                          \
+    PROVIDER_OPTION                                                            \
+    "  --for DURATION\n"                                                       \
+    "      end it after DURATION: a number and s, m, h or d, e.g. 12h\n"       \
+    "  --until 'YYYY-MM-DD HH:MM'\n"                                           \
+    "      end it at this local time of the configured time zone\n"            \
+    "      (without --for or --until it lasts until undone)\n"                 \
+    "  --reason TEXT\n"                                                        \
+    "      required: why, for the ramp log and the SMTP reply of deferred "    \
+    "mail;\n"                                                                  \
+    "      1 to 160 printable ASCII characters other than '%'\n"
 
-/* Read Redis TIME, the clock every rampart host decides by. */
-static int redis_time(struct ctl *ctl, time_t *now)
+static const struct command commands[] = {
+    {"status", "[SOURCE...]",
+     "Print one line per source and provider ramp: schedule, step, today's "
+     "cap,\nuse, deferrals, units left and flags.",
+     "", cmd_status},
+    {"show", "SOURCE [--log N]",
+     "Print the whole ramp state of a source and its provider ramps, today's "
+     "counters\nand the newest ramp log entries.",
+     "  --log N\n"
+     "      the number of log entries to print per ramp (default 10, 0 for "
+     "none)\n",
+     cmd_show},
+    {"enroll",
+     "SOURCE [--schedule NAME | --fixed] [--start YYYY-MM-DD] "
+     "[--step N]",
+     "Put a source on a schedule, or on its fixed daily cap, from a start "
+     "date at a\nstep.  What is not given comes from the source's entry in "
+     "the config.",
+     "  --schedule NAME\n"
+     "      a schedule of the config's schedules group\n"
+     "  --fixed\n"
+     "      the fixed daily_cap that the config gives the source\n"
+     "  --start YYYY-MM-DD\n"
+     "      the first sending day\n"
+     "  --step N\n"
+     "      the step to start at, from 1 to 100000\n",
+     cmd_enroll},
+    {"forget", "SOURCE [--provider P]",
+     "Delete a ramp state and its log, so that the config's defaults apply "
+     "again.",
+     PROVIDER_OPTION, cmd_change},
+    {"pause",
+     "SOURCE [--provider P] [--for DURATION | --until TIME] "
+     "--reason TEXT",
+     "Defer all mail of a source, or of one provider ramp, until resumed.",
+     TIMED_OPTIONS, cmd_change},
+    {"resume", "SOURCE [--provider P]", "End a pause.", PROVIDER_OPTION,
+     cmd_change},
+    {"hold",
+     "SOURCE [--provider P] [--for DURATION | --until TIME] "
+     "--reason TEXT",
+     "Keep sending, but keep the ramp at its step until released.",
+     TIMED_OPTIONS, cmd_change},
+    {"release", "SOURCE [--provider P]",
+     "End a hold, so that the ramp may advance again.", PROVIDER_OPTION,
+     cmd_change},
+    {"override", "SOURCE CAP|clear [--provider P] [--date YYYY-MM-DD]",
+     "Replace the cap of one day (today by default) with CAP, or clear the "
+     "override.",
+     PROVIDER_OPTION "  --date YYYY-MM-DD\n"
+                     "      the day the cap applies to, today or later\n",
+     cmd_override},
+    {"set-step", "SOURCE N [--provider P]",
+     "Move a ramp to step N, from 1 to 100000.", PROVIDER_OPTION, cmd_set_step},
+    {"record",
+     "SOURCE OUTCOME [COUNT] [--provider P | --domain D] "
+     "[--date YYYY-MM-DD] [--id ID] [--reason TEXT]",
+     "Add COUNT (default 1) delivery outcomes to a source's day counters.\n"
+     "OUTCOME is delivered, deferred, bounced, complained or blocked.",
+     "  --provider P\n"
+     "      also count them for provider P (from providers, or default)\n"
+     "  --domain D\n"
+     "      also count them for the provider of recipient domain D\n"
+     "  --date YYYY-MM-DD\n"
+     "      the day the messages were sent (default today)\n"
+     "  --id ID\n"
+     "      an event ID: an ID recorded before is not counted again\n"
+     "  --reason TEXT\n"
+     "      blocked only: the text for the ramp log and any pause\n",
+     cmd_record},
+    {"explain", "SOURCE [--rcpt ADDRESS ... | --recipients N]",
+     "Print the decision the milter would make now for one message, and why."
+     "\nThe decision script runs in explain mode and writes nothing.",
+     "  --rcpt ADDRESS\n"
+     "      a recipient of the message; repeat it for each one\n"
+     "  --recipients N\n"
+     "      the number of recipients when no addresses are given (default "
+     "1)\n",
+     cmd_explain},
+    {"metrics", "",
+     "Print the ramps and today's counters of every source in the Prometheus "
+     "text\nformat.",
+     "", cmd_metrics},
+    {"check", "", "Check the configuration file and exit.", "", cmd_check},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static int cmd_check(struct ctl *ctl, const struct command *cmd, int argc,
+                     char **argv)
 {
-    const char *argv[] = {"TIME"};
-    size_t argvlen[] = {4};
-    char err[512];
-    redisReply *reply =
-        store_command(ctl->store, 1, argv, argvlen, err, sizeof(err));
+    int rc;
 
-    if (reply == NULL) {
-        fprintf(stderr, "rampartctl: %s\n", err);
-        return -1;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING) {
-        fprintf(stderr, "rampartctl: unexpected reply to TIME from Redis\n");
-        freeReplyObject(reply);
-        return -1;
-    }
-    *now = (time_t)strtoll(reply->element[0]->str, NULL, 10);
-    freeReplyObject(reply);
-    return 0;
-}
-
-/* Fetch the day hash fields messages, recipients, tempfailed and its TTL. */
-static int __attribute__((unused))
-day_counts(struct ctl *ctl, const char *key, long counts[3], long *ttl)
-{
-    const char *hmget[] = {"HMGET", key, "messages", "recipients",
-                           "tempfailed"};
-    const char *ttl_argv[] = {"TTL", key};
-    size_t lens[5];
-    char err[512];
-    redisReply *reply;
-
-    for (int i = 0; i < 5; i++)
-        lens[i] = strlen(hmget[i]);
-    reply = store_command(ctl->store, 5, hmget, lens, err, sizeof(err));
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != 3) {
-        fprintf(stderr, "rampartctl: reading %s failed: %s\n", key,
-                reply ? (reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                          : "bad reply")
-                      : err);
-        if (reply)
-            freeReplyObject(reply);
-        return -1;
-    }
-    for (int i = 0; i < 3; i++)
-        counts[i] = reply->element[i]->type == REDIS_REPLY_STRING
-                        ? strtol(reply->element[i]->str, NULL, 10)
-                        : 0;
-    freeReplyObject(reply);
-
-    lens[0] = 3;
-    lens[1] = strlen(key);
-    reply = store_command(ctl->store, 2, ttl_argv, lens, err, sizeof(err));
-    *ttl = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -2;
-    if (reply)
-        freeReplyObject(reply);
-    return 0;
-}
-
-/* Read one field of a hash as a long; 0 when it is missing. */
-static long hash_long(struct ctl *ctl, const char *key, const char *field)
-{
-    const char *argv[] = {"HGET", key, field};
-    size_t lens[] = {4, strlen(key), strlen(field)};
-    char err[512];
-    redisReply *reply =
-        store_command(ctl->store, 3, argv, lens, err, sizeof(err));
-    long value = 0;
-
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING)
-        value = strtol(reply->str, NULL, 10);
-    if (reply != NULL)
-        freeReplyObject(reply);
-    return value;
-}
-
-static int cmd_status(struct ctl *ctl, int argc, char **argv)
-{
-    const struct rampart_config *cfg = ctl->cfg;
-    time_t now;
-    struct cal_day day;
-
-    if (redis_time(ctl, &now) != 0)
-        return EX_UNAVAILABLE;
-    now += cfg->test_clock_offset;
-    if (cal_day_at(now, &day) != 0)
-        return EX_SOFTWARE;
-    printf("%-16s %-10s %5s %10s %10s %10s  %s\n", "SOURCE", "SCHEDULE", "STEP",
-           "CAP", "ACCEPTED", "DEFERRED", "KEY");
-    for (size_t i = 0; i < cfg->source_count; i++) {
-        const struct source *src = &cfg->sources[i];
-        char key[LIMITER_KEY_MAX];
-        char ramp[LIMITER_KEY_MAX];
-        long used;
-        int wanted = argc == 0;
-
-        for (int k = 0; k < argc; k++) {
-            char canon[ADDR_TEXT_MAX];
-
-            if (addr_canonical(argv[k], canon, sizeof(canon)) == 0 &&
-                strcmp(canon, src->address) == 0)
-                wanted = 1;
-        }
-        if (!wanted)
-            continue;
-        keys_day(key, sizeof(key), cfg->redis.prefix, src->address, day.date,
-                 NULL);
-        keys_ramp(ramp, sizeof(ramp), cfg->redis.prefix, src->address, NULL);
-        used = hash_long(ctl, key, config_unit_name(cfg->count));
-        printf("%-16s %-10s %5ld %10ld %10ld %10ld  %s\n", src->address,
-               src->schedule ? src->schedule->name : "fixed",
-               hash_long(ctl, ramp, "step"), hash_long(ctl, ramp, "cap"), used,
-               hash_long(ctl, key, "tempfailed"), key);
-    }
-    return EX_OK;
-}
-
-static int cmd_check(struct ctl *ctl, int argc, char **argv)
-{
+    if ((rc = ctl_parse_help_only(cmd, argc, argv)) != -1)
+        return rc;
+    if (optind < argc)
+        return ctl_usage(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if ((rc = ctl_load(ctl)) != EX_OK)
+        return rc;
     printf("%s: configuration OK\n", ctl->cfg->path);
     return EX_OK;
 }
 
-static const struct command commands[] = {
-    {"status", "[SOURCE...]",
-     "show each source's ramp day, today's cap and today's counts", cmd_status},
-    {"check", "", "check the configuration file and exit", cmd_check},
-    {NULL, NULL, NULL, NULL}};
-
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: rampartctl [-c FILE] COMMAND [ARGS]\n"
-                 "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH
-                 ")\ncommands:\n");
+    fprintf(out,
+            "usage: rampartctl [-c FILE] COMMAND [ARGS]\n"
+            "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+            "  -h       print this help and exit\n"
+            "commands (\"rampartctl COMMAND --help\" prints the "
+            "options):\n");
     for (const struct command *c = commands; c->name; c++)
-        fprintf(out, "  %s %s\n      %s\n", c->name, c->args, c->help);
+        fprintf(out, "  %s%s%s\n", c->name, c->synopsis[0] ? " " : "",
+                c->synopsis);
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = CONFIG_DEFAULT_PATH;
-    struct ctl ctl = {0};
-    char *errors = NULL;
-    char err[512];
+    struct ctl ctl = {.config_path = CONFIG_DEFAULT_PATH};
     int opt;
     int rc;
 
@@ -184,7 +159,7 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "+c:h")) != -1) {
         switch (opt) {
         case 'c':
-            path = optarg;
+            ctl.config_path = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -201,20 +176,13 @@ int main(int argc, char **argv)
     for (const struct command *c = commands; c->name; c++) {
         if (strcmp(c->name, argv[optind]) != 0)
             continue;
-        ctl.cfg = config_load(path, &errors);
-        if (ctl.cfg == NULL) {
-            fprintf(stderr, "%s", errors ? errors : "out of memory\n");
-            free(errors);
-            return EX_CONFIG;
-        }
-        if (cal_set_zone(ctl.cfg->timezone, err, sizeof(err)) != 0) {
-            fprintf(stderr, "rampartctl: %s\n", err);
-            return EX_CONFIG;
-        }
-        ctl.store = store_open(&ctl.cfg->redis);
-        rc = c->run(&ctl, argc - optind - 1, argv + optind + 1);
-        store_close(ctl.store);
-        config_free(ctl.cfg);
+
+        /* The command parses its own options from its name on. */
+        argc -= optind;
+        argv += optind;
+        optind = 0;
+        rc = c->run(&ctl, c, argc, argv);
+        ctl_close(&ctl);
         return rc;
     }
     fprintf(stderr, "rampartctl: unknown command \"%s\"\n", argv[optind]);
