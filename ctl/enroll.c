@@ -150,23 +150,6 @@ static int ramp_schedule(struct ctl *ctl, const struct source *src, char *name,
     return 0;
 }
 
-/* Store in *has_start whether the ramp state of "t" has a start date. */
-static int ramp_has_start(struct ctl *ctl, const struct target *t,
-                          int *has_start)
-{
-    char key[LIMITER_KEY_MAX];
-    redisReply *reply;
-
-    keys_ramp(key, sizeof(key), ctl->cfg->redis.prefix, t->src->address,
-              t->ramp ? t->ramp->provider : NULL);
-    reply = ctl_redis(ctl, "HEXISTS", key, "start", NULL);
-    if (reply == NULL)
-        return -1;
-    *has_start = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
-    freeReplyObject(reply);
-    return 0;
-}
-
 int cmd_set_step(struct ctl *ctl, const struct command *cmd, int argc,
                  char **argv)
 {
@@ -179,7 +162,6 @@ int cmd_set_step(struct ctl *ctl, const struct command *cmd, int argc,
     char schedule[128];
     struct target t;
     long previous;
-    int has_start;
     int opt;
     int rc;
 
@@ -199,8 +181,7 @@ int cmd_set_step(struct ctl *ctl, const struct command *cmd, int argc,
         return EX_USAGE;
     if ((rc = change_prepare(ctl, argv[optind], provider, &t)) != EX_OK)
         return rc;
-    if (ramp_schedule(ctl, t.src, schedule, sizeof(schedule)) != 0 ||
-        ramp_has_start(ctl, &t, &has_start) != 0)
+    if (ramp_schedule(ctl, t.src, schedule, sizeof(schedule)) != 0)
         return EX_UNAVAILABLE;
     if (schedule[0] == '\0') {
         ctl_error("%s has a fixed daily cap, which has no steps; run "
@@ -209,16 +190,6 @@ int cmd_set_step(struct ctl *ctl, const struct command *cmd, int argc,
         return EX_USAGE;
     }
 
-    /*
-     * NOTE: admin.lua's "step" on a ramp without a state writes only the
-     * step, and the decision script then fails on the missing start date.
-     * Such a ramp is enrolled with the config's defaults at step N.
-     */
-    if (!has_start) {
-        change.op = RAMP_ENROLL;
-        change.schedule = schedule;
-        change.start = t.src->start;
-    }
     if ((rc = change_apply(ctl, &t, &change, &previous)) != EX_OK)
         return rc;
     if (previous > 0)

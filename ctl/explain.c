@@ -15,22 +15,15 @@
 /* Upper bound of --recipients, to catch typing errors. */
 #define RECIPIENTS_MAX 1000000L
 
-/*
- * Return the provider ramp a recipient counts against.
- * NOTE: this copies ramp_of() in milter/filter.c, so a change to one needs
- * the other.
- */
+/* Return the provider ramp a recipient counts against, or NULL. */
 static const struct provider_ramp *ramp_of(const struct rampart_config *cfg,
                                            const char *rcpt)
 {
     char domain[DOMAIN_TEXT_MAX];
-    const struct provider *provider;
 
-    if (cfg->provider_ramp_count == 0 ||
-        domain_of_address(rcpt, domain, sizeof(domain)) != 0)
+    if (domain_of_address(rcpt, domain, sizeof(domain)) != 0)
         return NULL;
-    provider = config_provider_of(cfg, domain);
-    return config_provider_ramp(cfg, provider ? provider->name : "default");
+    return quota_ramp_of(cfg, domain);
 }
 
 /* Count one recipient on its provider ramp's part of "msg". */

@@ -6,12 +6,12 @@
 -- ARGV[4]  who or why, for the log; then the operation's values:
 --   enroll   schedule start step    (replaces schedule, start and step)
 --   forget                          (deletes the state and its log)
---   pause    reason until           (until: UTC seconds, 0 = until resume)
+--   pause    reason until until_text  (until: UTC seconds, 0 = until resume)
 --   resume
---   hold     reason until           (the step does not advance)
+--   hold     reason until until_text  (the step does not advance)
 --   release
 --   override cap date               (cap "" clears the override)
---   step     step
+--   step     step schedule start    (schedule and start fill a new state)
 --
 -- Returns {"ok", previous_step_or_empty}.
 
@@ -36,7 +36,7 @@ elseif op == 'pause' or op == 'hold' then
              flag .. '_until', ARGV[6])
   entry = op .. ': ' .. ARGV[5]
   if tonumber(ARGV[6]) > 0 then
-    entry = entry .. ' (until ' .. ARGV[6] .. ')'
+    entry = entry .. ' (until ' .. ARGV[7] .. ')'
   end
 elseif op == 'resume' or op == 'release' then
   local flag = op == 'resume' and 'paused' or 'held'
@@ -52,6 +52,9 @@ elseif op == 'override' then
     entry = 'override cap ' .. ARGV[5] .. ' for ' .. ARGV[6]
   end
 elseif op == 'step' then
+  if redis.call('HEXISTS', state, 'start') == 0 then
+    redis.call('HSET', state, 'schedule', ARGV[6], 'start', ARGV[7])
+  end
   redis.call('HSET', state, 'step', ARGV[5])
   redis.call('HDEL', state, 'cap', 'spec')
   entry = 'step ' .. previous .. '->' .. ARGV[5]

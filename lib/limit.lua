@@ -189,7 +189,7 @@ end
 
 -- Judge the last sending day and move the step: advance, hold, idle or
 -- step down.  Returns the new step and the reason text.
-local function judge(st, suffix)
+local function judge(st, suffix, share)
   local step = tonumber(st.step)
   local day = st.day
   local c = redis.call('HMGET', ramp.day_prefix .. day .. suffix,
@@ -198,7 +198,7 @@ local function judge(st, suffix)
   local delivered = tonumber(c[2]) or 0
   local bounced = tonumber(c[3]) or 0
   local complained = tonumber(c[4]) or 0
-  local cap = tonumber(st.cap) or 0
+  local cap = math.floor(share * (tonumber(st.cap) or 0))
   local blocks = tonumber(st.block_pending) or 0
   local bounce_rate = percent(bounced, delivered + bounced)
   local complaint_rate = percent(complained, delivered)
@@ -213,7 +213,7 @@ local function judge(st, suffix)
     return step, 'fixed cap: ' .. facts
   end
   if blocks > 0 then
-    if ramp.on_block == 'step_down' then
+    if ramp.on_block == 'step_down' and step > 1 then
       local down = math.max(1, step - ramp.block_step)
       return down, string.format('step down %d->%d: %d block signal(s); %s',
                                  step, down, blocks, facts)
@@ -246,7 +246,7 @@ end
 
 -- Bring one ramp state to today: create it, expire flags, judge the last
 -- sending day when today is a new one, follow schedule edits.
-local function prepare(key, log_key, suffix, st)
+local function prepare(key, log_key, suffix, st, share)
   if st.step and not tonumber(st.step) then
     error('rampart: ' .. key .. ' field step holds "' .. tostring(st.step) ..
           '", not an integer; fix it with rampartctl set-step')
@@ -264,6 +264,10 @@ local function prepare(key, log_key, suffix, st)
   if not st.day then
     st.day = '' -- an enrolment starts a new sending day
   end
+  if not st.start then
+    st.start = ramp.start -- a state written without one takes the default
+    save_state(key, st, {'start'})
+  end
   expire_flags(key, log_key, st)
   if today < st.start then
     return st
@@ -272,7 +276,7 @@ local function prepare(key, log_key, suffix, st)
     local step = tonumber(st.step)
     local reason
     if st.day ~= '' then
-      step, reason = judge(st, suffix)
+      step, reason = judge(st, suffix, share)
       add_log(log_key, today .. ' ' .. reason)
       st.last_move = reason
     else
@@ -304,7 +308,7 @@ local ip = load_state(ramp.state_key)
 if ip.schedule and ip.schedule ~= ramp.schedule then
   return {'schedule', sec, usec, ip.schedule}
 end
-ip = prepare(ramp.state_key, ramp.log_key, '', ip)
+ip = prepare(ramp.state_key, ramp.log_key, '', ip, 1)
 local step = tonumber(ip.step)
 local ip_cap = effective_cap(ip)
 
@@ -320,7 +324,7 @@ for p = 1, provider_count do
   local name = take()
   local share = take_number()
   local key = ramp.state_key .. ':' .. name
-  local st = prepare(key, key .. ':log', ':' .. name, load_state(key))
+  local st = prepare(key, key .. ':log', ':' .. name, load_state(key), share)
   providers[p] = {name = name, state = st,
                   cap = math.floor(share * effective_cap(st))}
 end

@@ -377,6 +377,20 @@ static void describe_limit(const struct source *src,
     }
 }
 
+/*
+ * Copy text that came from Redis (a pause reason) into an SMTP reply:
+ * libmilter drops a reply that contains '%', and control characters would
+ * break the reply line.
+ */
+static void reply_safe(const char *in, char *out, size_t len)
+{
+    size_t i;
+
+    for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+        out[i] = (in[i] < ' ' || in[i] > '~' || in[i] == '%') ? '?' : in[i];
+    out[i] = '\0';
+}
+
 static void describe_refusal(const struct rampart_config *cfg,
                              const struct source *src,
                              const struct limiter_request *req,
@@ -386,6 +400,7 @@ static void describe_refusal(const struct rampart_config *cfg,
     const struct pacing_config *p = &src->pacing;
     char retry[96];
     char hours[32];
+    char detail[sizeof(res->detail)];
     struct cal_date start;
 
     snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d", p->open_minute / 60,
@@ -403,8 +418,9 @@ static void describe_refusal(const struct rampart_config *cfg,
                  res->detail, retry);
         break;
     case REFUSED_PAUSED:
+        reply_safe(res->detail, detail, sizeof(detail));
         snprintf(out->reason, sizeof(out->reason), "%s paused: %.160s, %s%s",
-                 src->address, res->detail,
+                 src->address, detail,
                  out->retry_at > 0 ? "retry after " : "retry later",
                  out->retry_at > 0 ? retry : "");
         break;
@@ -452,7 +468,25 @@ void quota_finish(const struct rampart_config *cfg, const struct source *src,
     }
     out->action = QUOTA_DEFER;
     out->refusal = res->refusal;
+    if (res->refusal == REFUSED_LIMIT) {
+        /* Log the limit that refused, not the source's day counter. */
+        snprintf(out->key, sizeof(out->key), "%s",
+                 req->limits[res->over_index].key);
+        out->count = res->over_used;
+        out->cap = res->over_cap;
+    }
     describe_refusal(cfg, src, req, res, out);
+}
+
+const struct provider_ramp *quota_ramp_of(const struct rampart_config *cfg,
+                                          const char *domain)
+{
+    const struct provider *provider;
+
+    if (cfg->provider_ramp_count == 0)
+        return NULL;
+    provider = config_provider_of(cfg, domain);
+    return config_provider_ramp(cfg, provider ? provider->name : "default");
 }
 
 int quota_run(struct store *st, const struct rampart_config *cfg,

@@ -52,10 +52,11 @@ struct quota_outcome {
     enum limiter_refusal refusal; /* DEFER: why */
     char scope[64];               /* DEFER: the provider refused, or "" */
     long step;                    /* the source's ramp step today */
-    long cap;                     /* the source's cap today */
-    long count;                   /* the source's day count: after the
-                                     step, or at the refusal */
-    char key[LIMITER_KEY_MAX];    /* the source's day counter */
+    long cap;                     /* the cap of "key" */
+    long count;                   /* the count of "key": after the step,
+                                     or at the refusal */
+    char key[LIMITER_KEY_MAX];    /* the first limit's counter, or the one
+                                     that refused */
     time_t now;                   /* Redis time of the decision */
     time_t retry_at;              /* DEFER: when to try again */
     char reason[512];             /* DEFER: reply text, without the code */
@@ -81,6 +82,13 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
                 time_t now, enum limiter_mode mode,
                 const struct quota_message *msg, const char *schedule,
                 struct limiter_request *req, char *err, size_t errlen);
+
+/*
+ * Return the provider ramp that recipients at the normalized "domain"
+ * count against ("default" for domains no provider lists), or NULL.
+ */
+const struct provider_ramp *quota_ramp_of(const struct rampart_config *cfg,
+                                          const char *domain);
 
 /*
  * After a LIMITER_CLOCK or LIMITER_SCHEDULE reply, set the time (and the

@@ -102,6 +102,10 @@ int ramp_record(struct store *st, const struct rampart_config *cfg,
     redisReply *reply;
     int rc;
 
+    /* A block pause ends by the Redis clock, not this host's. */
+    if (store_sync_clock(st, cfg->test_clock_offset, err, errlen) != 0)
+        return -1;
+    now = store_now(st);
     if (keys_day(day, sizeof(day), prefix, source, ev->date, NULL) != 0 ||
         keys_ramp(state, sizeof(state), prefix, source, judged) != 0 ||
         keys_ramp_log(log, sizeof(log), prefix, source, judged) != 0 ||
@@ -155,13 +159,30 @@ static const char *op_word(enum ramp_op op)
     return words[op];
 }
 
+/* Format a UTC time as local "YYYY-MM-DD HH:MM ZONE" for the ramp log. */
+static void local_text(time_t t, char *buf, size_t len)
+{
+    struct cal_day day;
+    char clock[64];
+
+    if (cal_day_at(t, &day) != 0 || cal_format_clock(t, clock, sizeof(clock)))
+        snprintf(buf, len, "%lld", (long long)t);
+    else {
+        cal_format_date(day.date, buf, len);
+        snprintf(buf + strlen(buf), len - strlen(buf), " %s", clock);
+    }
+}
+
 int ramp_change(struct store *st, const struct rampart_config *cfg,
                 const char *source, const struct ramp_change *change,
                 long *previous_step, char *err, size_t errlen)
 {
     char state[LIMITER_KEY_MAX], log[LIMITER_KEY_MAX];
-    char date[CAL_DATE_TEXT], start[CAL_DATE_TEXT];
+    char today[CAL_DATE_TEXT], day[CAL_DATE_TEXT], start[CAL_DATE_TEXT];
+    char until[96];
     struct script_args a = {.argc = 2};
+    const struct source *src = config_find_source(cfg, source);
+    struct cal_day now;
     char status[16];
     redisReply *reply;
     int rc;
@@ -173,12 +194,17 @@ int ramp_change(struct store *st, const struct rampart_config *cfg,
         snprintf(err, errlen, "key names for %s are too long", source);
         return -1;
     }
-    cal_format_date(change->date, date, sizeof(date));
+
+    /* The log is dated by the Redis clock, whatever day a change names. */
+    if (store_sync_clock(st, cfg->test_clock_offset, err, errlen) != 0 ||
+        cal_day_at(store_now(st), &now) != 0)
+        return -1;
+    cal_format_date(now.date, today, sizeof(today));
     arg_long(&a, 2);
     arg_text(&a, state);
     arg_text(&a, log);
     arg_text(&a, op_word(change->op));
-    arg_text(&a, date);
+    arg_text(&a, today);
     arg_long(&a, cfg->ramp.history);
     arg_text(&a, change->note ? change->note : "");
     switch (change->op) {
@@ -190,18 +216,25 @@ int ramp_change(struct store *st, const struct rampart_config *cfg,
         break;
     case RAMP_PAUSE:
     case RAMP_HOLD:
+        local_text(change->until, until, sizeof(until));
         arg_text(&a, change->reason ? change->reason : "no reason given");
         arg_long(&a, (long long)change->until);
+        arg_text(&a, until);
         break;
     case RAMP_OVERRIDE:
+        cal_format_date(change->date, day, sizeof(day));
         if (change->cap < 0)
             arg_text(&a, "");
         else
             arg_long(&a, change->cap);
-        arg_text(&a, date);
+        arg_text(&a, day);
         break;
     case RAMP_STEP:
+        /* A state that does not exist yet starts from the config. */
+        cal_format_date(src ? src->start : now.date, start, sizeof(start));
         arg_long(&a, change->step);
+        arg_text(&a, src && src->schedule ? src->schedule->name : "");
+        arg_text(&a, start);
         break;
     case RAMP_FORGET:
     case RAMP_RESUME:

@@ -67,7 +67,7 @@ struct ramp_change {
     const char *reason;    /* PAUSE, HOLD */
     time_t until;          /* PAUSE, HOLD: UTC end, 0 for open-ended */
     long cap;              /* OVERRIDE: the cap, or -1 to clear */
-    struct cal_date date;  /* OVERRIDE: the day; all: the log's date */
+    struct cal_date date;  /* OVERRIDE: the day it applies to */
     const char *note;      /* who made the change, for the log; or NULL */
 };
 

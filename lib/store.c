@@ -364,3 +364,25 @@ time_t store_now(struct store *st)
          atomic_load(&st->clock_offset_ms);
     return (time_t)(ms / 1000);
 }
+
+int store_sync_clock(struct store *st, long offset, char *err, size_t errlen)
+{
+    const char *argv[] = {"TIME"};
+    size_t argvlen[] = {4};
+    redisReply *reply = store_command(st, 1, argv, argvlen, err, errlen);
+    int ok;
+
+    if (reply == NULL)
+        return -1;
+    ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+         reply->element[0]->type == REDIS_REPLY_STRING &&
+         reply->element[1]->type == REDIS_REPLY_STRING;
+    if (ok)
+        store_observe_time(
+            st, (time_t)strtoll(reply->element[0]->str, NULL, 10) + offset,
+            strtol(reply->element[1]->str, NULL, 10));
+    else
+        snprintf(err, errlen, "unexpected reply to TIME from Redis");
+    freeReplyObject(reply);
+    return ok ? 0 : -1;
+}

@@ -57,6 +57,12 @@ int store_limit(struct store *st, const struct limiter_request *req,
  */
 time_t store_now(struct store *st);
 
+/*
+ * Read Redis TIME, add "offset" seconds (the test clock) and correct
+ * store_now() by it.  Returns 0, or -1 with the reason in "err".
+ */
+int store_sync_clock(struct store *st, long offset, char *err, size_t errlen);
+
 /* Record a Redis TIME reading taken now, to correct store_now(). */
 void store_observe_time(struct store *st, time_t sec, long usec);
 

@@ -204,13 +204,11 @@ static const struct provider_ramp *ramp_of(const struct rampart_config *cfg,
                                            const char *rcpt)
 {
     char domain[DOMAIN_TEXT_MAX];
-    const struct provider *provider;
 
     if (cfg->provider_ramp_count == 0 ||
         domain_of_address(rcpt, domain, sizeof(domain)) != 0)
         return NULL;
-    provider = config_provider_of(cfg, domain);
-    return config_provider_ramp(cfg, provider ? provider->name : "default");
+    return quota_ramp_of(cfg, domain);
 }
 
 /* The transaction's part for "ramp", or NULL when it has none yet. */
