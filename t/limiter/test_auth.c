@@ -3,6 +3,7 @@
  * redis.database, against a real redis-server
  */
 #include "check_main.h"
+#include "fixed_request.h"
 #include "redis_server.h"
 #include "store.h"
 #include "test_files.h"
@@ -17,16 +18,9 @@ static char password[64];
 /* A request that charges one recipient to "key" now. */
 static struct limiter_request charge_one(const char *key)
 {
-    struct limiter_request req = {
-        .charge = 1, .messages = 1, .recipients = 1, .count = 1};
-    time_t now = time(NULL);
+    struct limiter_request req;
 
-    snprintf(req.limits[0].key, sizeof(req.limits[0].key), "%s", key);
-    req.limits[0].unit = UNIT_RECIPIENTS;
-    req.limits[0].cap = 100;
-    req.limits[0].window_start = now - 3600;
-    req.limits[0].window_end = now + 3600;
-    req.limits[0].expire_at = now + 7200;
+    fixed_request(&req, key, 100, LIMITER_CHARGE, 1);
     return req;
 }
 

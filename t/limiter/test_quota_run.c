@@ -26,6 +26,11 @@ static void setup(void)
     cfg.redis.prefix = prefix;
     cfg.timezone = timezone_name;
     cfg.count = UNIT_RECIPIENTS;
+    cfg.ramp.advance_min_use = 0.8;
+    cfg.ramp.max_bounce_rate = 0.10;
+    cfg.ramp.max_complaint_rate = 0.001;
+    cfg.ramp.block_step_down = 1;
+    cfg.ramp.history = 100;
     store = store_open(&cfg.redis);
     ck_assert_ptr_nonnull(store);
 }
@@ -37,14 +42,15 @@ static void teardown(void)
     redis_server_cleanup(&server);
 }
 
-static void run_ok(const struct source *src, int charge, long recipients,
-                   struct quota_outcome *out)
+static void run_ok(const struct source *src, enum limiter_mode mode,
+                   long recipients, struct quota_outcome *out)
 {
+    struct quota_message msg = {.recipients = recipients};
     char err[512] = "";
 
-    ck_assert_msg(quota_run(store, &cfg, src, charge, recipients, out, err,
-                            sizeof(err)) == 0,
-                  "quota_run failed: %s", err);
+    ck_assert_msg(
+        quota_run(store, &cfg, src, mode, &msg, out, err, sizeof(err)) == 0,
+        "quota_run failed: %s", err);
 }
 
 /* The day key of "src" at Redis time "now". */
@@ -53,18 +59,21 @@ static void day_key(const struct source *src, time_t now, char *key, size_t len)
     struct cal_day day;
 
     ck_assert_int_eq(cal_day_at(now, &day), 0);
-    ck_assert_int_eq(keys_day(key, len, prefix, src->address, day.date), 0);
+    ck_assert_int_eq(keys_day(key, len, prefix, src->address, day.date, NULL),
+                     0);
 }
 
 START_TEST(accept_until_cap_then_defer)
 {
-    struct source src = {.address = "203.0.113.10", .daily_cap = 3};
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 3, .start = {1970, 1, 1}};
     struct quota_outcome out;
+    struct cal_day day;
     char key[LIMITER_KEY_MAX];
     long long now = time(NULL);
 
     for (long n = 1; n <= 3; n++) {
-        run_ok(&src, 1, 1, &out);
+        run_ok(&src, LIMITER_CHARGE, 1, &out);
         ck_assert_msg(out.action == QUOTA_ACCEPT,
                       "message %ld: got action %d, want QUOTA_ACCEPT", n,
                       out.action);
@@ -77,11 +86,14 @@ START_TEST(accept_until_cap_then_defer)
                   "got Redis time %lld, want about %lld", (long long)out.now,
                   now);
 
-    run_ok(&src, 1, 1, &out);
+    run_ok(&src, LIMITER_CHARGE, 1, &out);
     ck_assert_int_eq(out.action, QUOTA_DEFER);
     ck_assert_int_eq(out.count, 3);
     ck_assert_int_eq(out.cap, 3);
-    ck_assert_int_eq(out.retry_at, out.today.day.end);
+    ck_assert_int_eq(cal_day_at(out.now, &day), 0);
+    ck_assert_int_eq(out.retry_at, day.end);
+    ck_assert_int_eq(out.refusal, REFUSED_LIMIT);
+    ck_assert_str_eq(out.scope, "");
     ck_assert_str_eq(out.reason,
                      "203.0.113.10 daily cap 3 reached, retry after 00:00 UTC");
     ck_assert_str_eq(out.key, key);
@@ -91,16 +103,17 @@ END_TEST
 /* A check counts the recipients passed in but charges nothing. */
 START_TEST(check_charges_nothing)
 {
-    struct source src = {.address = "203.0.113.10", .daily_cap = 5};
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 5, .start = {1970, 1, 1}};
     struct quota_outcome out;
 
-    run_ok(&src, 0, 5, &out);
+    run_ok(&src, LIMITER_CHECK, 5, &out);
     ck_assert_int_eq(out.action, QUOTA_ACCEPT);
     ck_assert_int_eq(out.count, 0);
     ck_assert_int_eq(redis_server_integer(&server, "EXISTS %s", out.key), 0);
 
     /* a refused check counts one tempfailed recipient, the one at RCPT */
-    run_ok(&src, 0, 6, &out);
+    run_ok(&src, LIMITER_CHECK, 6, &out);
     ck_assert_int_eq(out.action, QUOTA_DEFER);
     ck_assert_int_eq(redis_server_field(&server, out.key, "recipients"), -1);
     ck_assert_int_eq(redis_server_field(&server, out.key, "tempfailed"), 1);
@@ -110,7 +123,8 @@ END_TEST
 START_TEST(before_start_defers_to_day_one)
 {
     struct schedule flat = {.name = "flat", .kind = SCHED_FLAT, .per_day = 9};
-    struct source src = {.address = "2001:db8::10", .schedule = &flat};
+    struct source src = {
+        .address = "2001:db8::10", .schedule = &flat, .initial_step = 1};
     struct quota_outcome out;
     struct cal_day today;
     char start[CAL_DATE_TEXT];
@@ -120,10 +134,10 @@ START_TEST(before_start_defers_to_day_one)
     src.start = cal_civil_from_days(cal_days_from_civil(today.date) + 2);
     cal_format_date(src.start, start, sizeof(start));
 
-    run_ok(&src, 1, 1, &out);
+    run_ok(&src, LIMITER_CHARGE, 1, &out);
     ck_assert_int_eq(out.action, QUOTA_DEFER);
-    ck_assert_int_eq(out.cap, 0);
-    ck_assert_int_eq(out.today.ramp_day, -1);
+    ck_assert_int_eq(out.refusal, REFUSED_START);
+    ck_assert_int_eq(out.step, 1);
     ck_assert_int_eq(out.retry_at, cal_local_time(src.start, 0));
     snprintf(want, sizeof(want),
              "2001:db8::10 warm-up starts %s, retry after %s 00:00 UTC", start,
@@ -137,17 +151,20 @@ START_TEST(scheduled_cap_reason)
     static long table[] = {2, 4};
     struct schedule daily = {
         .name = "daily", .kind = SCHED_DAILY, .table = table, .table_len = 2};
-    struct source src = {.address = "203.0.113.10", .schedule = &daily};
+    struct source src = {
+        .address = "203.0.113.10", .schedule = &daily, .initial_step = 2};
     struct quota_outcome out;
     struct cal_day today;
 
-    /* today is ramp day 2: cap 4 */
+    /* a new ramp state at step 2 of the daily table: cap 4 */
     ck_assert_int_eq(cal_day_at(time(NULL), &today), 0);
     src.start = cal_civil_from_days(cal_days_from_civil(today.date) - 1);
 
-    run_ok(&src, 1, 4, &out);
+    run_ok(&src, LIMITER_CHARGE, 4, &out);
     ck_assert_int_eq(out.action, QUOTA_ACCEPT);
-    run_ok(&src, 1, 1, &out);
+    ck_assert_int_eq(out.step, 2);
+    ck_assert_int_eq(out.cap, 4);
+    run_ok(&src, LIMITER_CHARGE, 1, &out);
     ck_assert_int_eq(out.action, QUOTA_DEFER);
     ck_assert_str_eq(out.reason, "203.0.113.10 warm-up day 2: daily cap 4 "
                                  "reached, retry after 00:00 UTC");
@@ -161,7 +178,8 @@ END_TEST
  */
 static void check_skew_recovers(long skew_days)
 {
-    struct source src = {.address = "203.0.113.10", .daily_cap = 10};
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 10, .start = {1970, 1, 1}};
     struct quota_outcome out;
     char key[LIMITER_KEY_MAX];
     char wrong_key[LIMITER_KEY_MAX];
@@ -171,7 +189,7 @@ static void check_skew_recovers(long skew_days)
     store_observe_time(store, skewed, 0);
     day_key(&src, store_now(store), wrong_key, sizeof(wrong_key));
 
-    run_ok(&src, 1, 1, &out);
+    run_ok(&src, LIMITER_CHARGE, 1, &out);
     ck_assert_int_eq(out.action, QUOTA_ACCEPT);
     ck_assert_int_eq(out.count, 1);
     day_key(&src, out.now, key, sizeof(key));
@@ -198,12 +216,15 @@ END_TEST
 
 START_TEST(redis_error_reported)
 {
-    struct source src = {.address = "203.0.113.10", .daily_cap = 10};
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 10, .start = {1970, 1, 1}};
+    struct quota_message msg = {.recipients = 1};
     struct quota_outcome out;
     char err[512] = "";
 
     redis_server_stop(&server);
-    ck_assert_int_eq(quota_run(store, &cfg, &src, 1, 1, &out, err, sizeof(err)),
+    ck_assert_int_eq(quota_run(store, &cfg, &src, LIMITER_CHARGE, &msg, &out,
+                               err, sizeof(err)),
                      -1);
     assert_contains(err, server.socket);
 }

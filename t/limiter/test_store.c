@@ -5,6 +5,7 @@
  * 2 s timeout unless it builds its own.
  */
 #include "check_main.h"
+#include "fixed_request.h"
 #include "redis_server.h"
 #include "store.h"
 #include "test_files.h"
@@ -39,27 +40,13 @@ static void teardown(void)
     redis_server_cleanup(&server);
 }
 
-static void set_limit(struct limiter_limit *l, const char *key,
-                      enum count_unit unit, long cap)
-{
-    time_t now = time(NULL);
-
-    snprintf(l->key, sizeof(l->key), "%s", key);
-    l->unit = unit;
-    l->cap = cap;
-    l->window_start = now - 3600;
-    l->window_end = now + 3600;
-    l->expire_at = now + 7200;
-}
-
 /* A request for one message of "recipients" against one limit. */
-static struct limiter_request one_limit(const char *key, long cap, int charge,
-                                        long recipients)
+static struct limiter_request one_limit(const char *key, long cap,
+                                        enum limiter_mode mode, long recipients)
 {
-    struct limiter_request req = {
-        .charge = charge, .messages = 1, .recipients = recipients, .count = 1};
+    struct limiter_request req;
 
-    set_limit(&req.limits[0], key, UNIT_RECIPIENTS, cap);
+    fixed_request(&req, key, cap, mode, recipients);
     return req;
 }
 
@@ -89,7 +76,7 @@ static double elapsed_ms(const struct timespec *start)
 START_TEST(cap_admits_exactly_n)
 {
     const char *key = "t:{192.0.2.1}:day:cap";
-    struct limiter_request req = one_limit(key, 10, 1, 1);
+    struct limiter_request req = one_limit(key, 10, LIMITER_CHARGE, 1);
     struct limiter_result res;
 
     for (long n = 1; n <= 10; n++) {
@@ -113,15 +100,17 @@ END_TEST
 /* A cap of 10 admits one message of exactly 10 recipients, not 11. */
 START_TEST(cap_is_inclusive)
 {
-    struct limiter_request exact = one_limit("t:{192.0.2.1}:exact", 10, 1, 10);
-    struct limiter_request over = one_limit("t:{192.0.2.1}:over", 10, 1, 11);
+    struct limiter_request exact =
+        one_limit("t:{192.0.2.1}:exact", 10, LIMITER_CHARGE, 10);
+    struct limiter_request over =
+        one_limit("t:{192.0.2.1}:over", 10, LIMITER_CHARGE, 11);
     struct limiter_result res;
 
     limit_ok(&exact, &res);
     ck_assert_int_eq(res.status, LIMITER_OK);
     ck_assert_int_eq(res.used[0], 10);
 
-    exact.recipients = 1;
+    fixed_request_recipients(&exact, 1);
     limit_ok(&exact, &res);
     ck_assert_int_eq(res.status, LIMITER_OVER);
 
@@ -137,8 +126,8 @@ END_TEST
 START_TEST(check_mode_keeps_counts)
 {
     const char *key = "t:{192.0.2.1}:check";
-    struct limiter_request charge = one_limit(key, 5, 1, 2);
-    struct limiter_request check = one_limit(key, 5, 0, 3);
+    struct limiter_request charge = one_limit(key, 5, LIMITER_CHARGE, 2);
+    struct limiter_request check = one_limit(key, 5, LIMITER_CHECK, 3);
     struct limiter_result res;
 
     limit_ok(&charge, &res);
@@ -146,7 +135,7 @@ START_TEST(check_mode_keeps_counts)
     ck_assert_int_eq(res.used[0], 4);
 
     /* 4 + 1 fits: OK, and the count stays 4 */
-    check.recipients = 1;
+    fixed_request_recipients(&check, 1);
     limit_ok(&check, &res);
     ck_assert_int_eq(res.status, LIMITER_OK);
     ck_assert_int_eq(res.used[0], 4);
@@ -155,7 +144,7 @@ START_TEST(check_mode_keeps_counts)
     ck_assert_int_eq(field(key, "tempfailed"), -1);
 
     /* 4 + 2 does not fit: only tempfailed changes, by one per check */
-    check.recipients = 2;
+    fixed_request_recipients(&check, 2);
     limit_ok(&check, &res);
     ck_assert_int_eq(res.status, LIMITER_OVER);
     ck_assert_int_eq(res.used[0], 4);
@@ -168,7 +157,7 @@ END_TEST
 START_TEST(check_mode_creates_no_key)
 {
     const char *key = "t:{192.0.2.1}:fresh";
-    struct limiter_request check = one_limit(key, 5, 0, 5);
+    struct limiter_request check = one_limit(key, 5, LIMITER_CHECK, 5);
     struct limiter_result res;
 
     limit_ok(&check, &res);
@@ -181,7 +170,7 @@ END_TEST
 START_TEST(messages_unit_counts_messages)
 {
     const char *key = "t:{192.0.2.1}:messages";
-    struct limiter_request req = one_limit(key, 2, 1, 5);
+    struct limiter_request req = one_limit(key, 2, LIMITER_CHARGE, 5);
     struct limiter_result res;
 
     req.limits[0].unit = UNIT_MESSAGES;
@@ -203,11 +192,10 @@ START_TEST(all_or_none_two_limits)
 {
     const char *wide = "t:{192.0.2.1}:wide";
     const char *narrow = "t:{192.0.2.1}:narrow";
-    struct limiter_request req = one_limit(wide, 100, 1, 1);
+    struct limiter_request req = one_limit(wide, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
 
-    req.count = 2;
-    set_limit(&req.limits[1], narrow, UNIT_RECIPIENTS, 1);
+    fixed_request_add(&req, narrow, 1);
     limit_ok(&req, &res);
     ck_assert_int_eq(res.status, LIMITER_OK);
     ck_assert_int_eq(res.used[0], 1);
@@ -219,7 +207,8 @@ START_TEST(all_or_none_two_limits)
     ck_assert_int_eq(res.used[1], 1);
     ck_assert_int_eq(field(wide, "recipients"), 1);
     ck_assert_int_eq(field(wide, "messages"), 1);
-    ck_assert_int_eq(field(wide, "tempfailed"), -1);
+    /* the first limit is the source's day counter: it counts every refusal */
+    ck_assert_int_eq(field(wide, "tempfailed"), 1);
     ck_assert_int_eq(field(narrow, "recipients"), 1);
     ck_assert_int_eq(field(narrow, "tempfailed"), 1);
 }
@@ -230,11 +219,10 @@ START_TEST(first_limit_refusal_skips_second)
 {
     const char *closed = "t:{192.0.2.1}:closed";
     const char *open = "t:{192.0.2.1}:open";
-    struct limiter_request req = one_limit(closed, 0, 1, 1);
+    struct limiter_request req = one_limit(closed, 0, LIMITER_CHARGE, 1);
     struct limiter_result res;
 
-    req.count = 2;
-    set_limit(&req.limits[1], open, UNIT_RECIPIENTS, 100);
+    fixed_request_add(&req, open, 100);
     limit_ok(&req, &res);
     ck_assert_int_eq(res.status, LIMITER_OVER);
     ck_assert_uint_eq(res.over_index, 0);
@@ -245,7 +233,7 @@ END_TEST
 START_TEST(ttl_set_when_key_created)
 {
     const char *key = "t:{192.0.2.1}:ttl";
-    struct limiter_request req = one_limit(key, 100, 1, 1);
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
     long long ttl;
 
@@ -269,7 +257,7 @@ END_TEST
 START_TEST(ttl_set_on_refusal)
 {
     const char *key = "t:{192.0.2.1}:refused";
-    struct limiter_request req = one_limit(key, 0, 0, 1);
+    struct limiter_request req = one_limit(key, 0, LIMITER_CHECK, 1);
     struct limiter_result res;
     long long ttl;
 
@@ -286,24 +274,24 @@ END_TEST
 START_TEST(cap_edit_keeps_count)
 {
     const char *key = "t:{192.0.2.1}:edit";
-    struct limiter_request req = one_limit(key, 10, 1, 3);
+    struct limiter_request req = one_limit(key, 10, LIMITER_CHARGE, 3);
     struct limiter_result res;
 
     limit_ok(&req, &res);
     ck_assert_int_eq(res.used[0], 3);
 
-    req.limits[0].cap = 20;
-    req.recipients = 1;
+    req.limits[0].cap_value = 20;
+    fixed_request_recipients(&req, 1);
     limit_ok(&req, &res);
     ck_assert_int_eq(res.status, LIMITER_OK);
     ck_assert_int_eq(res.used[0], 4);
 
-    req.limits[0].cap = 4;
+    req.limits[0].cap_value = 4;
     limit_ok(&req, &res);
     ck_assert_int_eq(res.status, LIMITER_OVER);
     ck_assert_int_eq(res.used[0], 4);
 
-    req.limits[0].cap = 2;
+    req.limits[0].cap_value = 2;
     limit_ok(&req, &res);
     ck_assert_int_eq(res.status, LIMITER_OVER);
     ck_assert_int_eq(res.used[0], 4);
@@ -314,7 +302,7 @@ END_TEST
 START_TEST(clock_outside_window)
 {
     const char *key = "t:{192.0.2.1}:clock";
-    struct limiter_request req = one_limit(key, 100, 1, 1);
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
     time_t now = time(NULL);
 
@@ -336,23 +324,55 @@ START_TEST(clock_outside_window)
 }
 END_TEST
 
+/* Redis time outside the request's day: "clock", and no key is written. */
+START_TEST(clock_outside_day)
+{
+    const char *key = "t:{192.0.2.1}:day";
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
+    struct limiter_result res;
+
+    req.day.start = time(NULL) + 3600;
+    req.day.end = req.day.start + 86400;
+    limit_ok(&req, &res);
+    ck_assert_int_eq(res.status, LIMITER_CLOCK);
+    ck_assert_int_eq(redis_server_integer(&server, "EXISTS %s", key), 0);
+    ck_assert_int_eq(
+        redis_server_integer(&server, "EXISTS %s", req.ramp.state_key), 0);
+}
+END_TEST
+
+/* Explain mode refuses like a check but writes no counter and no state. */
+START_TEST(explain_writes_nothing)
+{
+    const char *key = "t:{192.0.2.1}:explain";
+    struct limiter_request req = one_limit(key, 0, LIMITER_EXPLAIN, 1);
+    struct limiter_result res;
+
+    limit_ok(&req, &res);
+    ck_assert_int_eq(res.status, LIMITER_OVER);
+    ck_assert_int_eq(res.refusal, REFUSED_LIMIT);
+    ck_assert_int_eq(res.cap, 1000000);
+    ck_assert_int_eq(redis_server_integer(&server, "DBSIZE"), 0);
+}
+END_TEST
+
 /* The script is loaded by EVAL when Redis lacks it, e.g. after a flush. */
 START_TEST(noscript_falls_back_to_eval)
 {
     const char *key = "t:{192.0.2.1}:noscript";
-    struct limiter_request req = one_limit(key, 100, 1, 1);
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
     redisReply *reply;
 
     reply =
-        redis_server_command(&server, "SCRIPT EXISTS %s", limiter_script_sha1);
+        redis_server_command(&server, "SCRIPT EXISTS %s", limit_script_sha1);
     ck_assert_int_eq(reply->element[0]->integer, 0);
     freeReplyObject(reply);
 
     limit_ok(&req, &res);
     ck_assert_int_eq(res.used[0], 1);
     reply =
-        redis_server_command(&server, "SCRIPT EXISTS %s", limiter_script_sha1);
+        redis_server_command(&server, "SCRIPT EXISTS %s", limit_script_sha1);
     ck_assert_int_eq(reply->element[0]->integer, 1);
     freeReplyObject(reply);
 
@@ -368,7 +388,7 @@ END_TEST
 START_TEST(non_integer_field_error)
 {
     const char *key = "t:{192.0.2.1}:garbled";
-    struct limiter_request req = one_limit(key, 100, 1, 1);
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
     char err[512] = "";
     redisReply *reply;
@@ -382,10 +402,29 @@ START_TEST(non_integer_field_error)
 }
 END_TEST
 
+START_TEST(non_integer_step_error)
+{
+    const char *key = "t:{192.0.2.1}:step";
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
+    struct limiter_result res;
+    char err[512] = "";
+    redisReply *reply;
+
+    reply =
+        redis_server_command(&server, "HSET %s step 2x", req.ramp.state_key);
+    freeReplyObject(reply);
+    ck_assert_int_eq(store_limit(store, &req, &res, err, sizeof(err)), -1);
+    assert_contains(err, req.ramp.state_key);
+    assert_contains(err, "field step holds \"2x\", not an integer");
+    assert_contains(err, "rampartctl set-step");
+    ck_assert_int_eq(redis_server_integer(&server, "EXISTS %s", key), 0);
+}
+END_TEST
+
 START_TEST(wrong_key_type_error)
 {
     const char *key = "t:{192.0.2.1}:string";
-    struct limiter_request req = one_limit(key, 100, 1, 1);
+    struct limiter_request req = one_limit(key, 100, LIMITER_CHARGE, 1);
     struct limiter_result res;
     char err[512] = "";
     redisReply *reply;
@@ -402,7 +441,8 @@ START_TEST(redis_down_fails_fast)
 {
     struct redis_config rc;
     struct store *down;
-    struct limiter_request req = one_limit("t:{192.0.2.1}:down", 10, 1, 1);
+    struct limiter_request req =
+        one_limit("t:{192.0.2.1}:down", 10, LIMITER_CHARGE, 1);
     struct limiter_result res;
     struct timespec start;
     char err[512] = "";
@@ -431,7 +471,8 @@ START_TEST(frozen_server_times_out)
     struct redis_config rc;
     struct store *pooled;
     struct store *fresh;
-    struct limiter_request req = one_limit("t:{192.0.2.1}:frozen", 10, 0, 1);
+    struct limiter_request req =
+        one_limit("t:{192.0.2.1}:frozen", 10, LIMITER_CHECK, 1);
     struct limiter_result res;
     struct timespec start;
     char err[512];
@@ -488,7 +529,7 @@ static void *charge_until_refused(void *arg)
 {
     struct worker *w = arg;
     struct limiter_request req =
-        one_limit("t:{192.0.2.1}:shared", SHARED_CAP, 1, 1);
+        one_limit("t:{192.0.2.1}:shared", SHARED_CAP, LIMITER_CHARGE, 1);
     struct limiter_result res;
 
     for (;;) {
@@ -535,7 +576,8 @@ END_TEST
  */
 START_TEST(restart_retries_stale_connection)
 {
-    struct limiter_request req = one_limit("t:{192.0.2.1}:restart", 10, 1, 1);
+    struct limiter_request req =
+        one_limit("t:{192.0.2.1}:restart", 10, LIMITER_CHARGE, 1);
     struct limiter_result res;
     char err[512] = "";
 
@@ -591,12 +633,15 @@ static Suite *test_suite(void)
     tcase_add_test(counts, ttl_set_on_refusal);
     tcase_add_test(counts, cap_edit_keeps_count);
     tcase_add_test(counts, clock_outside_window);
+    tcase_add_test(counts, clock_outside_day);
+    tcase_add_test(counts, explain_writes_nothing);
     tcase_add_test(counts, noscript_falls_back_to_eval);
     suite_add_tcase(s, counts);
 
     tcase_add_checked_fixture(failures, setup, teardown);
     tcase_set_timeout(failures, 30);
     tcase_add_test(failures, non_integer_field_error);
+    tcase_add_test(failures, non_integer_step_error);
     tcase_add_test(failures, wrong_key_type_error);
     tcase_add_test(failures, redis_down_fails_fast);
     tcase_add_test(failures, frozen_server_times_out);

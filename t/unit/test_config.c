@@ -32,8 +32,8 @@ struct error_case {
 static const struct error_case error_cases[] = {
     {"integer_wider_than_32_bits",
      "# 9999999999 in a comment is fine\n"
-     "sources = ( { address = \"203.0.113.10\"; daily_cap = 5000000000; } );\n"
-     ROUTES,
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 5000000000; } "
+     ");\n" ROUTES,
      2, NULL, "integer 5000000000 does not fit in 32 bits",
      "write it with an L suffix (5000000000L)"},
     {"syntax_error", "timezone = \"UTC\";\ncount = ;\n" SOURCES ROUTES, 2, NULL,
@@ -270,6 +270,199 @@ static const struct error_case error_cases[] = {
      "milter = { header = \"X Source:\"; };\n" SOURCES ROUTES, 1,
      "milter.header", "\"X Source:\"",
      "use printable ASCII without spaces or ':'"},
+    {"ramp_min_use_above_one",
+     "ramp = {\n    advance_min_use = 1.5;\n};\n" SOURCES ROUTES, 2,
+     "ramp.advance_min_use", "invalid value 1.5",
+     "a fraction from 0 to 1 (0.1 is 10 %)"},
+    {"ramp_bounce_rate_negative",
+     "ramp = { max_bounce_rate = -0.1; };\n" SOURCES ROUTES, 1,
+     "ramp.max_bounce_rate", "invalid value -0.1", "a fraction from 0 to 1"},
+    {"ramp_complaint_rate_text",
+     "ramp = { max_complaint_rate = \"0.1%\"; };\n" SOURCES ROUTES, 1,
+     "ramp.max_complaint_rate", "found a string \"0.1%\"", "expected a number"},
+    {"ramp_on_block_invalid",
+     "ramp = { on_block = \"stop\"; };\n" SOURCES ROUTES, 1, "ramp.on_block",
+     "\"stop\"", "must be \"step_down\" or \"hold\" or \"pause\""},
+    {"ramp_step_down_zero", "ramp = { block_step_down = 0; };\n" SOURCES ROUTES,
+     1, "ramp.block_step_down", "invalid value 0", "must be from 1 to 1000"},
+    {"ramp_pause_hours_negative",
+     "ramp = { block_pause_hours = -1; };\n" SOURCES ROUTES, 1,
+     "ramp.block_pause_hours", "invalid value -1", "must be from 0 to 8784"},
+    {"ramp_history_zero", "ramp = { history = 0; };\n" SOURCES ROUTES, 1,
+     "ramp.history", "invalid value 0", "must be from 1 to 100000"},
+    {"ramp_unknown_key", "ramp = {\n    max_bounce = 0.1;\n};\n" SOURCES ROUTES,
+     2, "ramp.max_bounce", NULL, "unknown key"},
+    {"ramp_not_group", "ramp = 0.8;\n" SOURCES ROUTES, 1, "ramp",
+     "found a number 0.8", "expected a group { ... }"},
+    {"send_hours_short_hour",
+     "pacing = { send_hours = \"8:00-20:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"8:00-20:00\"",
+     "use \"HH:MM-HH:MM\" in local time"},
+    {"send_hours_reversed",
+     "pacing = { send_hours = \"20:00-08:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"20:00-08:00\"", "with the start before the end"},
+    {"send_hours_empty_window",
+     "pacing = { send_hours = \"08:00-08:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"08:00-08:00\"", "with the start before the end"},
+    {"send_hours_past_midnight",
+     "pacing = { send_hours = \"08:00-24:30\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"08:00-24:30\"", "\"00:00-24:00\""},
+    {"send_hours_minute_60",
+     "pacing = { send_hours = \"08:60-20:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"08:60-20:00\"", "use \"HH:MM-HH:MM\""},
+    {"send_hours_sign",
+     "pacing = { send_hours = \"+8:00-20:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"+8:00-20:00\"", "use \"HH:MM-HH:MM\""},
+    {"send_hours_separator",
+     "pacing = { send_hours = \"08:00/20:00\"; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "\"08:00/20:00\"", "use \"HH:MM-HH:MM\""},
+    {"send_hours_number", "pacing = { send_hours = 8; };\n" SOURCES ROUTES, 1,
+     "pacing.send_hours", "found an integer 8",
+     "expected a string in double quotes"},
+    {"pacing_burst_negative", "pacing = { burst = -1; };\n" SOURCES ROUTES, 1,
+     "pacing.burst", "invalid value -1", "must be from 0 to 1000000000000"},
+    {"pacing_per_hour_negative",
+     "pacing = { per_hour = -5; };\n" SOURCES ROUTES, 1, "pacing.per_hour",
+     "invalid value -5", "must be from 0"},
+    {"pacing_weekdays_text",
+     "pacing = { weekdays_only = \"yes\"; };\n" SOURCES ROUTES, 1,
+     "pacing.weekdays_only", "found a string \"yes\"",
+     "expected true or false"},
+    {"pacing_unknown_key", "pacing = {\n    per_day = 5;\n};\n" SOURCES ROUTES,
+     2, "pacing.per_day", NULL, "unknown key"},
+    {"source_send_hours",
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 1;\n"
+     "    pacing = { send_hours = \"08:00-20\"; }; } );\n" ROUTES,
+     2, "sources[0].pacing.send_hours", "\"08:00-20\"", "use \"HH:MM-HH:MM\""},
+    {"source_pacing_unknown_key",
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 1;\n"
+     "    pacing = { hours = \"08:00-20:00\"; }; } );\n" ROUTES,
+     2, "sources[0].pacing.hours", NULL, "unknown key"},
+    {"source_pacing_not_group",
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 1;\n"
+     "    pacing = true; } );\n" ROUTES,
+     2, "sources[0].pacing", "found true", "expected a group { ... }"},
+    {"source_step_zero",
+     "schedules = { s = { per_day = 10; }; };\n"
+     "sources = ( { address = \"203.0.113.10\"; schedule = \"s\";\n"
+     "    start = \"2026-12-01\"; step = 0; } );\n" ROUTES,
+     3, "sources[0].step", "invalid value 0", "must be from 1 to 100000"},
+    {"source_step_text",
+     "schedules = { s = { per_day = 10; }; };\n"
+     "sources = ( { address = \"203.0.113.10\"; schedule = \"s\";\n"
+     "    start = \"2026-12-01\"; step = \"2\"; } );\n" ROUTES,
+     3, "sources[0].step", "found a string \"2\"", "expected an integer"},
+    {"source_step_fixed_cap",
+     "sources = ( { address = \"203.0.113.10\"; daily_cap = 5;\n"
+     "    step = 2; } );\n" ROUTES,
+     2, "sources[0].step", NULL,
+     "step applies only to a source with a schedule"},
+    {"provider_name_default",
+     SOURCES ROUTES "providers = (\n    { name = \"default\";\n"
+                    "      domains = [\"example.net\"]; }\n);\n",
+     4, "providers[0].name", "\"default\"",
+     "\"default\" (the domains no provider lists) and \"log\" are reserved"},
+    {"provider_name_log",
+     SOURCES ROUTES "providers = ( { name = \"log\"; domains = "
+                    "[\"example.net\"]; } );\n",
+     3, "providers[0].name", "\"log\"", "are reserved"},
+    {"provider_name_uppercase",
+     SOURCES ROUTES "providers = ( { name = \"Gmail\"; domains = "
+                    "[\"gmail.com\"]; } );\n",
+     3, "providers[0].name", "\"Gmail\"",
+     "use 1 to 32 lowercase letters, digits, '_' or '-'"},
+    {"provider_name_too_long",
+     SOURCES ROUTES "providers = ( { name = "
+                    "\"abcdefghijklmnopqrstuvwxyz0123456\"; domains = "
+                    "[\"gmail.com\"]; } );\n",
+     3, "providers[0].name", "\"abcdefghijklmnopqrstuvwxyz0123456\"",
+     "use 1 to 32"},
+    {"provider_duplicate",
+     SOURCES ROUTES
+     "providers = (\n"
+     "    { name = \"gmail\"; domains = [\"gmail.com\"]; },\n"
+     "    { name = \"gmail\"; domains = [\"googlemail.com\"]; }\n"
+     ");\n",
+     5, "providers[1]", "provider gmail", "is already defined at line 4"},
+    {"provider_missing_name",
+     SOURCES ROUTES "providers = ( { domains = [\"gmail.com\"]; } );\n", 3,
+     "providers[0]", "missing key \"name\"", "each provider has a name"},
+    {"provider_no_domains",
+     SOURCES ROUTES "providers = ( { name = \"gmail\"; } );\n", 3,
+     "providers[0]", NULL, "a provider lists domains, suffixes or both"},
+    {"provider_domain_shared",
+     SOURCES ROUTES
+     "providers = (\n"
+     "    { name = \"gmail\"; domains = [\"gmail.com\"]; },\n"
+     "    { name = \"google\"; domains = [\"gmail.com\"]; }\n);\n",
+     5, "providers[1]", "gmail.com", "is listed by another provider as well"},
+    {"provider_suffix_without_dot",
+     SOURCES ROUTES "providers = ( { name = \"yahoo\";\n"
+                    "    suffixes = [\"yahoo.com\"]; } );\n",
+     4, "providers[0].suffixes[0]", "\"yahoo.com\"",
+     "use a dot and a domain, e.g. \".yahoo.com\""},
+    {"provider_bad_domain",
+     SOURCES ROUTES "providers = ( { name = \"yahoo\";\n"
+                    "    domains = [\"ya hoo.com\"]; } );\n",
+     4, "providers[0].domains[0]", "\"ya hoo.com\"", "invalid domain"},
+    {"providers_not_list", SOURCES ROUTES "providers = { gmail = 1; };\n", 3,
+     "providers", NULL, "expected a list ( { ... }, ... )"},
+    {"provider_ramp_unknown",
+     SOURCES ROUTES "providers = ( { name = \"gmail\"; domains = "
+                    "[\"gmail.com\"]; } );\n"
+                    "provider_ramps = (\n"
+                    "    { provider = \"yahoo\"; share = 0.5; }\n);\n",
+     5, "provider_ramps[0].provider", "no provider named \"yahoo\"",
+     "in the providers list"},
+    {"provider_ramp_share_zero",
+     SOURCES ROUTES "provider_ramps = (\n"
+                    "    { provider = \"default\"; share = 0.0; }\n);\n",
+     4, "provider_ramps[0].share", "invalid value 0",
+     "a fraction greater than 0 and at most 1"},
+    {"provider_ramp_share_above_one",
+     SOURCES ROUTES "provider_ramps = (\n"
+                    "    { provider = \"default\"; share = 1.2; }\n);\n",
+     4, "provider_ramps[0].share", "invalid value 1.2",
+     "a fraction greater than 0 and at most 1"},
+    {"provider_ramp_no_share",
+     SOURCES ROUTES "provider_ramps = ( { provider = \"default\"; } );\n", 3,
+     "provider_ramps[0]", "missing key \"share\"", "e.g. share = 0.4"},
+    {"provider_ramp_duplicate",
+     SOURCES ROUTES "provider_ramps = (\n"
+                    "    { provider = \"default\"; share = 0.5; },\n"
+                    "    { provider = \"default\"; share = 0.3; }\n);\n",
+     5, "provider_ramps[1]", "provider default",
+     "already has a ramp at line 4"},
+    {"provider_ramps_too_many",
+     SOURCES ROUTES "providers = (\n"
+                    "    { name = \"p1\"; domains = [\"p1.example\"]; },\n"
+                    "    { name = \"p2\"; domains = [\"p2.example\"]; },\n"
+                    "    { name = \"p3\"; domains = [\"p3.example\"]; },\n"
+                    "    { name = \"p4\"; domains = [\"p4.example\"]; },\n"
+                    "    { name = \"p5\"; domains = [\"p5.example\"]; },\n"
+                    "    { name = \"p6\"; domains = [\"p6.example\"]; },\n"
+                    "    { name = \"p7\"; domains = [\"p7.example\"]; },\n"
+                    "    { name = \"p8\"; domains = [\"p8.example\"]; }\n);\n"
+                    "provider_ramps = (\n"
+                    "    { provider = \"p1\"; share = 0.1; },\n"
+                    "    { provider = \"p2\"; share = 0.1; },\n"
+                    "    { provider = \"p3\"; share = 0.1; },\n"
+                    "    { provider = \"p4\"; share = 0.1; },\n"
+                    "    { provider = \"p5\"; share = 0.1; },\n"
+                    "    { provider = \"p6\"; share = 0.1; },\n"
+                    "    { provider = \"p7\"; share = 0.1; },\n"
+                    "    { provider = \"p8\"; share = 0.1; },\n"
+                    "    { provider = \"default\"; share = 0.2; }\n);\n",
+     13, "provider_ramps", NULL, "at most 8 provider ramps are supported"},
+#ifdef RAMPART_TESTING
+    {"test_clock_offset_range",
+     "test_clock_offset = 400000000;\n" SOURCES ROUTES, 1, "test_clock_offset",
+     "invalid value 400000000", "must be from -316224000 to 316224000"},
+#else
+    {"test_clock_offset_production",
+     "test_clock_offset = 86400;\n" SOURCES ROUTES, 1, "test_clock_offset",
+     NULL, "works only in test builds (cmake -DRAMPART_TESTING=ON)"},
+#endif
 };
 
 #define ERROR_CASE_COUNT ((int)(sizeof(error_cases) / sizeof(error_cases[0])))
@@ -297,9 +490,9 @@ static void expand(const char *text, const char *dir, char *out, size_t len)
     out[used] = '\0';
 }
 
-START_TEST(load_error_case)
+/* Load the case's file and fail unless its one error line matches. */
+static void check_error_case(const struct error_case *c)
 {
-    const struct error_case *c = &error_cases[_i];
     char dir[256];
     char text[2048];
     char path[512];
@@ -339,6 +532,31 @@ START_TEST(load_error_case)
                   c->hint);
     free(errors);
     tmpdir_remove(dir);
+}
+
+START_TEST(load_error_case)
+{
+    check_error_case(&error_cases[_i]);
+}
+END_TEST
+
+/*
+ * A domain that one provider lists twice is one error.
+ * TODO: fails: check_domain_unique() in lib/config_ramp.c runs for each
+ * copy of the domain, so the same line is reported twice.
+ */
+START_TEST(provider_domain_twice)
+{
+    static const struct error_case c = {
+        "provider_domain_twice",
+        SOURCES ROUTES "providers = ( { name = \"gmail\";\n"
+                       "    domains = [\"gmail.com\", \"GMAIL.com\"]; } );\n",
+        3,
+        "providers[0]",
+        "gmail.com",
+        "is listed twice"};
+
+    check_error_case(&c);
 }
 END_TEST
 
@@ -473,6 +691,26 @@ START_TEST(minimal_defaults)
     ck_assert_uint_eq(cfg->route_count, 1);
     ck_assert_uint_eq(cfg->routes[0].source, 0);
     ck_assert_str_eq(cfg->path, TEST_CONF_DIR "/minimal.conf");
+
+    ck_assert_double_eq(cfg->ramp.advance_min_use, 0.8);
+    ck_assert_double_eq(cfg->ramp.max_bounce_rate, 0.10);
+    ck_assert_double_eq(cfg->ramp.max_complaint_rate, 0.001);
+    ck_assert_int_eq(cfg->ramp.on_block, BLOCK_STEP_DOWN);
+    ck_assert_int_eq(cfg->ramp.block_step_down, 1);
+    ck_assert_int_eq(cfg->ramp.block_pause_hours, 24);
+    ck_assert_int_eq(cfg->ramp.history, 100);
+    ck_assert(!cfg->pacing.enabled);
+    ck_assert_int_eq(cfg->pacing.open_minute, 0);
+    ck_assert_int_eq(cfg->pacing.close_minute, 1440);
+    ck_assert(!cfg->pacing.weekdays_only);
+    ck_assert_int_eq(cfg->pacing.burst, 0);
+    ck_assert_int_eq(cfg->pacing.per_hour, 0);
+    ck_assert(!cfg->sources[0].pacing.enabled);
+    ck_assert_int_eq(cfg->sources[0].pacing.close_minute, 1440);
+    ck_assert_int_eq(cfg->sources[0].initial_step, 1);
+    ck_assert_uint_eq(cfg->provider_count, 0);
+    ck_assert_uint_eq(cfg->provider_ramp_count, 0);
+    ck_assert_int_eq(cfg->test_clock_offset, 0);
     config_free(cfg);
 }
 END_TEST
@@ -638,6 +876,195 @@ START_TEST(valid_routes)
 }
 END_TEST
 
+START_TEST(valid_ramp_keys)
+{
+    struct rampart_config *cfg = load_valid();
+    const struct ramp_config *r = &cfg->ramp;
+
+    ck_assert_double_eq(r->advance_min_use, 0.9);
+    ck_assert_double_eq(r->max_bounce_rate, 0.05);
+    ck_assert_double_eq(r->max_complaint_rate, 0.0005);
+    ck_assert_int_eq(r->on_block, BLOCK_PAUSE);
+    ck_assert_int_eq(r->block_step_down, 2);
+    ck_assert_int_eq(r->block_pause_hours, 48);
+    ck_assert_int_eq(r->history, 30);
+    config_free(cfg);
+}
+END_TEST
+
+/* Send hours 07:30-21:00 are minutes 450 to 1260 after midnight. */
+START_TEST(valid_global_pacing)
+{
+    struct rampart_config *cfg = load_valid();
+    const struct pacing_config *p = &cfg->pacing;
+
+    ck_assert(p->enabled);
+    ck_assert_int_eq(p->open_minute, 450);
+    ck_assert_int_eq(p->close_minute, 1260);
+    ck_assert(p->weekdays_only);
+    ck_assert_int_eq(p->burst, 40);
+    ck_assert_int_eq(p->per_hour, 800);
+
+    /* a source without a pacing group has the global pacing */
+    p = &cfg->sources[0].pacing;
+    ck_assert(p->enabled);
+    ck_assert_int_eq(p->open_minute, 450);
+    ck_assert_int_eq(p->close_minute, 1260);
+    ck_assert(p->weekdays_only);
+    ck_assert_int_eq(p->burst, 40);
+    ck_assert_int_eq(p->per_hour, 800);
+    config_free(cfg);
+}
+END_TEST
+
+/* A source's pacing group overrides the global keys it names. */
+START_TEST(valid_source_pacing)
+{
+    struct rampart_config *cfg = load_valid();
+    const struct pacing_config *off = &cfg->sources[2].pacing;
+    const struct pacing_config *p = &cfg->sources[4].pacing;
+
+    ck_assert(!off->enabled);
+    ck_assert_int_eq(off->per_hour, 800);
+
+    ck_assert(p->enabled);
+    ck_assert_int_eq(p->open_minute, 540);
+    ck_assert_int_eq(p->close_minute, 1050);
+    ck_assert_int_eq(p->per_hour, 100);
+    ck_assert(p->weekdays_only);
+    ck_assert_int_eq(p->burst, 40);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(valid_source_step)
+{
+    struct rampart_config *cfg = load_valid();
+
+    ck_assert_int_eq(cfg->sources[0].initial_step, 1);
+    ck_assert_int_eq(cfg->sources[3].initial_step, 3);
+    ck_assert_int_eq(cfg->sources[2].initial_step, 1);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(valid_providers)
+{
+    struct rampart_config *cfg = load_valid();
+    const struct provider *p = cfg->providers;
+
+    ck_assert_uint_eq(cfg->provider_count, 2);
+    ck_assert_str_eq(p[0].name, "gmail");
+    ck_assert_uint_eq(p[0].domain_count, 2);
+    ck_assert_str_eq(p[0].domains[0], "gmail.com");
+    ck_assert_str_eq(p[0].domains[1], "googlemail.com");
+    ck_assert_uint_eq(p[0].suffix_count, 0);
+    ck_assert_str_eq(p[1].name, "yahoo");
+    ck_assert_uint_eq(p[1].suffix_count, 1);
+    ck_assert_str_eq(p[1].suffixes[0], ".yahoo.co.jp");
+
+    ck_assert_ptr_eq(config_provider_of(cfg, "gmail.com"), &p[0]);
+    ck_assert_ptr_eq(config_provider_of(cfg, "googlemail.com"), &p[0]);
+    ck_assert_ptr_eq(config_provider_of(cfg, "yahoo.com"), &p[1]);
+    ck_assert_ptr_eq(config_provider_of(cfg, "mail.yahoo.co.jp"), &p[1]);
+    /* a suffix matches subdomains only, and domains match exactly */
+    ck_assert_ptr_null(config_provider_of(cfg, "yahoo.co.jp"));
+    ck_assert_ptr_null(config_provider_of(cfg, "mail.gmail.com"));
+    ck_assert_ptr_null(config_provider_of(cfg, "example.com"));
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(valid_provider_ramps)
+{
+    struct rampart_config *cfg = load_valid();
+    const struct provider_ramp *r = cfg->provider_ramps;
+
+    ck_assert_uint_eq(cfg->provider_ramp_count, 2);
+    ck_assert_str_eq(r[0].provider, "gmail");
+    ck_assert_double_eq(r[0].share, 0.4);
+    ck_assert_str_eq(r[1].provider, "default");
+    ck_assert_double_eq(r[1].share, 1.0);
+    ck_assert_ptr_eq(config_provider_ramp(cfg, "gmail"), &r[0]);
+    ck_assert_ptr_eq(config_provider_ramp(cfg, "default"), &r[1]);
+    ck_assert_ptr_null(config_provider_ramp(cfg, "yahoo"));
+    config_free(cfg);
+}
+END_TEST
+
+/* Write "text" to a temp file and load it; NULL when it has errors. */
+static struct rampart_config *load_text(const char *text, char **errors)
+{
+    char dir[256];
+    char path[512];
+    struct rampart_config *cfg;
+
+    tmpdir_make(dir, sizeof(dir));
+    file_write(path, sizeof(path), dir, "rampart.conf", text);
+    *errors = NULL;
+    cfg = config_load(path, errors);
+    tmpdir_remove(dir);
+    return cfg;
+}
+
+/* A source's pacing group turns pacing on even when the global is off. */
+START_TEST(source_pacing_group_enables)
+{
+    char *errors;
+    struct rampart_config *cfg =
+        load_text("sources = ( { address = \"203.0.113.10\"; daily_cap = 10;\n"
+                  "    pacing = { per_hour = 5; }; } );\n" ROUTES,
+                  &errors);
+
+    ck_assert_msg(cfg != NULL, "rejected: %s", errors);
+    ck_assert(!cfg->pacing.enabled);
+    ck_assert(cfg->sources[0].pacing.enabled);
+    ck_assert_int_eq(cfg->sources[0].pacing.per_hour, 5);
+    ck_assert_int_eq(cfg->sources[0].pacing.open_minute, 0);
+    ck_assert_int_eq(cfg->sources[0].pacing.close_minute, 1440);
+    config_free(cfg);
+}
+END_TEST
+
+/* "00:00-24:00" is the whole day and "23:59-24:00" its last minute. */
+START_TEST(send_hours_bounds)
+{
+    char *errors;
+    struct rampart_config *cfg = load_text(
+        "pacing = { send_hours = \"00:00-24:00\"; };\n"
+        "sources = ( { address = \"203.0.113.10\"; daily_cap = 10;\n"
+        "    pacing = { send_hours = \"23:59-24:00\"; }; } );\n" ROUTES,
+        &errors);
+
+    ck_assert_msg(cfg != NULL, "rejected: %s", errors);
+    ck_assert_int_eq(cfg->pacing.open_minute, 0);
+    ck_assert_int_eq(cfg->pacing.close_minute, 1440);
+    ck_assert_int_eq(cfg->sources[0].pacing.open_minute, 1439);
+    ck_assert_int_eq(cfg->sources[0].pacing.close_minute, 1440);
+    config_free(cfg);
+}
+END_TEST
+
+/* Only test builds (RAMPART_TESTING) accept test_clock_offset. */
+START_TEST(test_clock_offset_key)
+{
+    char *errors;
+    struct rampart_config *cfg =
+        load_text("test_clock_offset = -86400;\n" SOURCES ROUTES, &errors);
+
+#ifdef RAMPART_TESTING
+    ck_assert_msg(cfg != NULL, "rejected: %s", errors);
+    ck_assert_int_eq(cfg->test_clock_offset, -86400);
+    config_free(cfg);
+#else
+    ck_assert_msg(cfg == NULL, "accepted test_clock_offset = %ld",
+                  cfg->test_clock_offset);
+    assert_contains(errors, "test_clock_offset works only in test builds");
+    free(errors);
+#endif
+}
+END_TEST
+
 /* allow_remote lets the milter listen on a non-loopback address. */
 START_TEST(remote_milter_allowed)
 {
@@ -666,6 +1093,7 @@ static Suite *test_suite(void)
     TCase *valid = tcase_create("valid");
 
     tcase_add_loop_test(errors, load_error_case, 0, ERROR_CASE_COUNT);
+    tcase_add_test(errors, provider_domain_twice);
     tcase_add_test(errors, several_errors_all_reported);
     tcase_add_test(errors, missing_file);
     tcase_add_test(errors, errors_never_show_password);
@@ -679,6 +1107,15 @@ static Suite *test_suite(void)
     tcase_add_test(valid, valid_sources);
     tcase_add_test(valid, valid_routes);
     tcase_add_test(valid, remote_milter_allowed);
+    tcase_add_test(valid, valid_ramp_keys);
+    tcase_add_test(valid, valid_global_pacing);
+    tcase_add_test(valid, valid_source_pacing);
+    tcase_add_test(valid, valid_source_step);
+    tcase_add_test(valid, valid_providers);
+    tcase_add_test(valid, valid_provider_ramps);
+    tcase_add_test(valid, source_pacing_group_enables);
+    tcase_add_test(valid, send_hours_bounds);
+    tcase_add_test(valid, test_clock_offset_key);
     suite_add_tcase(s, valid);
     return s;
 }

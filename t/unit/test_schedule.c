@@ -1,5 +1,5 @@
 /*
- * test_schedule.c - sched_cap() for every schedule form and its boundaries
+ * test_schedule.c - sched_cap() and sched_spec() for every schedule form
  */
 #include "check_main.h"
 #include "schedule.h"
@@ -217,10 +217,111 @@ START_TEST(kind_names)
 }
 END_TEST
 
+/*
+ * Fail unless sched_spec() writes "want" into a buffer of exactly its
+ * size and returns -1 for a buffer one byte shorter.
+ */
+static void check_spec(const struct schedule *s, const char *want)
+{
+    char buf[256];
+    size_t len = strlen(want) + 1;
+
+    ck_assert_msg(sched_spec(s, buf, len) == 0, "%s: spec \"%s\" rejected",
+                  sched_kind_name(s->kind), want);
+    ck_assert_msg(strcmp(buf, want) == 0, "%s: got spec \"%s\", want \"%s\"",
+                  sched_kind_name(s->kind), buf, want);
+    ck_assert_msg(sched_spec(s, buf, len - 1) == -1,
+                  "%s: got 0 for a %zu-byte buffer, want -1",
+                  sched_kind_name(s->kind), len - 1);
+}
+
+START_TEST(spec_flat)
+{
+    struct schedule s = {.kind = SCHED_FLAT, .per_day = 500};
+
+    check_spec(&s, "flat:500");
+}
+END_TEST
+
+START_TEST(spec_daily)
+{
+    long table[] = {50, 100, 200};
+    struct schedule s = {.kind = SCHED_DAILY, .table = table, .table_len = 3};
+    long single[] = {75};
+    struct schedule one = {
+        .kind = SCHED_DAILY, .table = single, .table_len = 1};
+
+    check_spec(&s, "daily:50,100,200");
+    check_spec(&one, "daily:75");
+}
+END_TEST
+
+START_TEST(spec_weekly)
+{
+    long table[] = {2800, 4300, 5700, 7000};
+    struct schedule s = {.kind = SCHED_WEEKLY,
+                         .table = table,
+                         .table_len = 4,
+                         .add_per_week = 4000,
+                         .target = 100000};
+    struct schedule bare = {
+        .kind = SCHED_WEEKLY, .table = table, .table_len = 2};
+
+    check_spec(&s, "weekly:2800,4300,5700,7000:4000:100000");
+    check_spec(&bare, "weekly:2800,4300:0:0");
+}
+END_TEST
+
+/* The factor is written with 17 digits so that it reads back exactly. */
+START_TEST(spec_doubling)
+{
+    struct schedule twice = {.kind = SCHED_DOUBLING,
+                             .start = 50,
+                             .factor = 2.0,
+                             .every_days = 1,
+                             .target = 6400};
+    struct schedule tenth = {.kind = SCHED_DOUBLING,
+                             .start = 100,
+                             .factor = 1.1,
+                             .every_days = 3,
+                             .target = 1000};
+
+    check_spec(&twice, "doubling:50:2:1:6400");
+    check_spec(&tenth, "doubling:100:1.1000000000000001:3:1000");
+}
+END_TEST
+
+START_TEST(spec_fixed)
+{
+    char buf[32];
+
+    ck_assert_int_eq(sched_spec_fixed(20000, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "fixed:20000");
+    ck_assert_int_eq(sched_spec_fixed(0, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "fixed:0");
+    ck_assert_int_eq(sched_spec_fixed(20000, buf, 12), 0);
+    ck_assert_int_eq(sched_spec_fixed(20000, buf, 11), -1);
+}
+END_TEST
+
+/* A table too long for the buffer fails in the middle of the list. */
+START_TEST(spec_long_table)
+{
+    long table[100];
+    struct schedule s = {.kind = SCHED_DAILY, .table = table, .table_len = 100};
+    char buf[64];
+
+    for (size_t i = 0; i < 100; i++)
+        table[i] = 1000000 + (long)i;
+    ck_assert_int_eq(sched_spec(&s, buf, sizeof(buf)), -1);
+}
+END_TEST
+
 static Suite *test_suite(void)
 {
     Suite *s = suite_create("schedule");
     TCase *tc = tcase_create("sched_cap");
+    TCase *spec = tcase_create("sched_spec");
 
     tcase_add_test(tc, flat_cap_every_day);
     tcase_add_test(tc, daily_table_then_last);
@@ -234,5 +335,13 @@ static Suite *test_suite(void)
     tcase_add_test(tc, doubling_huge_day_no_target);
     tcase_add_test(tc, kind_names);
     suite_add_tcase(s, tc);
+
+    tcase_add_test(spec, spec_flat);
+    tcase_add_test(spec, spec_daily);
+    tcase_add_test(spec, spec_weekly);
+    tcase_add_test(spec, spec_doubling);
+    tcase_add_test(spec, spec_fixed);
+    tcase_add_test(spec, spec_long_table);
+    suite_add_tcase(s, spec);
     return s;
 }
