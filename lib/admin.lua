@@ -55,8 +55,9 @@ elseif op == 'step' then
   if redis.call('HEXISTS', state, 'start') == 0 then
     redis.call('HSET', state, 'schedule', ARGV[6], 'start', ARGV[7])
   end
-  redis.call('HSET', state, 'step', ARGV[5])
-  redis.call('HDEL', state, 'cap', 'spec')
+  -- An empty spec makes the next decision today recompute the cap; the
+  -- cap stays until then, to judge today's use at the next new day.
+  redis.call('HSET', state, 'step', ARGV[5], 'spec', '')
   entry = 'step ' .. previous .. '->' .. ARGV[5]
 else
   return redis.error_reply('rampart: unknown admin operation "' .. op .. '"')

@@ -93,18 +93,18 @@ struct domain_limit {
 
 /* rampart-policyd: where it listens and how it answers. */
 struct policy_config {
-    char **sockets;             /* as written in the file */
+    char **sockets; /* as written in the file */
     struct endpoint *endpoints;
     size_t socket_count;
-    bool warmup;                /* also enforce the sources' warm-up caps */
+    bool warmup; /* also enforce the sources' warm-up caps */
     char *pid_file;
     int socket_mode;
     char *socket_group;
     bool allow_remote;
     int max_connections;
     int idle_timeout_s;
-    int instance_timeout_s;     /* drop a transaction's pending state */
-    char *action;               /* reply over a limit, e.g. "450 4.7.1" */
+    int instance_timeout_s; /* drop a transaction's pending state */
+    char *action;           /* reply over a limit, e.g. "450 4.7.1" */
 };
 
 /* A per-provider ramp of every scheduled source. */
@@ -201,8 +201,8 @@ const struct provider_ramp *
 config_provider_ramp(const struct rampart_config *cfg, const char *name);
 
 /* Return the domain limit of a provider name (or "*"), or NULL. */
-const struct domain_limit *
-config_domain_limit(const struct rampart_config *cfg, const char *provider);
+const struct domain_limit *config_domain_limit(const struct rampart_config *cfg,
+                                               const char *provider);
 
 /* Return "recipients" or "messages". */
 const char *config_unit_name(enum count_unit unit);

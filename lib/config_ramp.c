@@ -184,27 +184,35 @@ static void load_domain_list(struct loader *ld, const config_setting_t *g,
     }
 }
 
-/* Report a domain or suffix that two providers (or one, twice) list. */
+/*
+ * Report the n-th name of provider "self" when an earlier provider, or an
+ * earlier entry of the same provider, lists it too: each duplicate once.
+ */
 static void check_domain_unique(struct loader *ld, const config_setting_t *g,
-                                const char *domain, size_t upto,
-                                size_t self_index)
+                                size_t self, char *const *names, size_t n)
 {
     const struct rampart_config *cfg = ld->cfg;
+    const char *name = names[n];
 
-    for (size_t p = 0; p <= upto; p++) {
-        const struct provider *prov = &cfg->providers[p];
-        size_t n = 0;
-
-        for (size_t i = 0; i < prov->domain_count; i++)
-            n += strcmp(prov->domains[i], domain) == 0;
-        for (size_t i = 0; i < prov->suffix_count; i++)
-            n += strcmp(prov->suffixes[i], domain) == 0;
-        if (n > (p == self_index ? 1u : 0u)) {
-            conf_report(ld, g, "%s is listed %s", domain,
-                        p == self_index ? "twice"
-                                        : "by another provider as well");
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0) {
+            conf_report(ld, g, "%s is listed twice", name);
             return;
         }
+    for (size_t p = 0; p < self; p++) {
+        const struct provider *prov = &cfg->providers[p];
+
+        for (size_t i = 0; i < prov->domain_count; i++)
+            if (strcmp(prov->domains[i], name) == 0)
+                goto other;
+        for (size_t i = 0; i < prov->suffix_count; i++)
+            if (strcmp(prov->suffixes[i], name) == 0)
+                goto other;
+        continue;
+    other:
+        conf_report(ld, g, "%s is listed by provider %s as well", name,
+                    prov->name ? prov->name : "(unnamed)");
+        return;
     }
 }
 
@@ -248,9 +256,9 @@ static void load_provider(struct loader *ld, const config_setting_t *g,
         conf_member(g, "domains") == NULL && conf_member(g, "suffixes") == NULL)
         conf_report(ld, g, "a provider lists domains, suffixes or both");
     for (size_t i = 0; i < prov->domain_count; i++)
-        check_domain_unique(ld, g, prov->domains[i], index, index);
+        check_domain_unique(ld, g, index, prov->domains, i);
     for (size_t i = 0; i < prov->suffix_count; i++)
-        check_domain_unique(ld, g, prov->suffixes[i], index, index);
+        check_domain_unique(ld, g, index, prov->suffixes, i);
 }
 
 /* A list key: returns its length, 0 when absent, -1 when not a list. */

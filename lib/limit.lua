@@ -30,7 +30,8 @@
 --   {"over", sec, usec, what, index, used, cap, retry_at, step, detail,
 --    source_cap}
 --       what: "start" (detail: start date), "paused" (detail: reason,
---       retry_at: end of the pause or 0), "window" (send hours closed),
+--       retry_at: end of the pause or 0, index: the provider ramp, from 1,
+--       or 0 for the source), "window" (send hours closed),
 --       "limit" (limit index has no room), "pace" (retry_at: when the
 --       pacing rate has room again)
 --   {"clock", sec, usec}                 Redis time is outside "today"
@@ -180,6 +181,11 @@ local function expire_flags(key, log_key, st)
   end
 end
 
+-- floor(share * cap), without 0.29 * 100 = 28.999999999999996 losing a unit.
+local function share_of(share, cap)
+  return math.floor(share * cap + 1e-9)
+end
+
 local function percent(part, whole)
   if whole <= 0 then
     return 0
@@ -198,7 +204,7 @@ local function judge(st, suffix, share)
   local delivered = tonumber(c[2]) or 0
   local bounced = tonumber(c[3]) or 0
   local complained = tonumber(c[4]) or 0
-  local cap = math.floor(share * (tonumber(st.cap) or 0))
+  local cap = share_of(share, tonumber(st.cap) or 0)
   local blocks = tonumber(st.block_pending) or 0
   local bounce_rate = percent(bounced, delivered + bounced)
   local complaint_rate = percent(complained, delivered)
@@ -269,6 +275,10 @@ local function prepare(key, log_key, suffix, st, share)
     save_state(key, st, {'start'})
   end
   expire_flags(key, log_key, st)
+  if not tonumber(st.cap) then
+    st.cap = cap_of(ramp.spec, tonumber(st.step)) -- after an enrolment
+    save_state(key, st, {'cap'})
+  end
   if today < st.start then
     return st
   end
@@ -326,7 +336,7 @@ for p = 1, provider_count do
   local key = ramp.state_key .. ':' .. name
   local st = prepare(key, key .. ':log', ':' .. name, load_state(key), share)
   providers[p] = {name = name, state = st,
-                  cap = math.floor(share * effective_cap(st))}
+                  cap = share_of(share, effective_cap(st))}
 end
 
 -- ---------------------------------------------------------------------------
@@ -342,7 +352,7 @@ for i = 1, limit_count do
     recipients = take_number()
   }
   if l.cap_kind == 'ip' then
-    l.cap = math.floor(l.cap_value * ip_cap)
+    l.cap = share_of(l.cap_value, ip_cap)
   elseif l.cap_kind == 'provider' then
     l.cap = providers[l.cap_value].cap
   else
@@ -376,7 +386,7 @@ local function refuse(what, index, used, cap, retry_at, detail)
     refused = math.min(refused, 1)
   end
   for i, l in ipairs(limits) do
-    if i == 1 or i == index then
+    if i == 1 or (what == 'limit' and i == index) then
       local set_ttl = ttl_setter(KEYS[i], l.expire_at)
       write('HINCRBY', KEYS[i], 'tempfailed', refused)
       set_ttl()
@@ -392,7 +402,7 @@ if ip.paused == '1' then
 end
 for p, prov in ipairs(providers) do
   if prov.state.paused == '1' then
-    return refuse('paused', 0, 0, 0, tonumber(prov.state.paused_until) or 0,
+    return refuse('paused', p, 0, 0, tonumber(prov.state.paused_until) or 0,
                   prov.name .. ': ' .. (prov.state.paused_reason or ''))
   end
 end

@@ -230,6 +230,11 @@ static int parse_over(const redisReply *reply,
         return -1;
     out->refusal = (enum limiter_refusal)i;
     out->retry_at = (time_t)retry_at;
+    if (out->refusal == REFUSED_PAUSED) {
+        if (index < 0 || (size_t)index > req->provider_count)
+            return -1;
+        out->paused_provider = (size_t)index;
+    }
     if (out->refusal == REFUSED_LIMIT) {
         if (index < 1 || (size_t)index > req->count)
             return -1;

@@ -130,7 +130,9 @@ struct limiter_result {
     long step; /* the source's ramp step after any move today */
     long cap;  /* the source's cap today */
     enum limiter_refusal refusal;
-    size_t over_index; /* REFUSED_LIMIT: index into the request's limits */
+    size_t over_index;      /* REFUSED_LIMIT: index into the request's limits */
+    size_t paused_provider; /* REFUSED_PAUSED: provider ramp index + 1, or
+                               0 when the source itself is paused */
     long over_used;
     long over_cap;
     time_t retry_at;  /* PAUSED: end of the pause or 0; WINDOW, PACE */

@@ -418,6 +418,9 @@ static void describe_refusal(const struct rampart_config *cfg,
                  res->detail, retry);
         break;
     case REFUSED_PAUSED:
+        if (res->paused_provider > 0)
+            snprintf(out->scope, sizeof(out->scope), "%s",
+                     req->providers[res->paused_provider - 1].name);
         reply_safe(res->detail, detail, sizeof(detail));
         snprintf(out->reason, sizeof(out->reason), "%s paused: %.160s, %s%s",
                  src->address, detail,

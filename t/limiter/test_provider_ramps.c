@@ -172,9 +172,6 @@ END_TEST
 
 /*
  * floor(0.29 x 100) is 29.
- * TODO: fails: lib/limit.lua computes math.floor(share * cap) in binary
- * floating point, where 0.29 * 100 is 28.999999999999996, so the cap is
- * 28.
  */
 START_TEST(provider_share_floor)
 {
