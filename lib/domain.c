@@ -9,8 +9,7 @@
 #include <string.h>
 
 /* Strip the angle brackets and any source route of an envelope address. */
-static void bare_address(const char *address, const char **start,
-                         size_t *len)
+static void bare_address(const char *address, const char **start, size_t *len)
 {
     const char *p = address;
     size_t n;
@@ -72,8 +71,7 @@ int domain_normalize(const char *in, char *out, size_t outlen)
         if (idn2_to_ascii_8z(buf, &ascii, IDN2_NONTRANSITIONAL) != IDN2_OK)
             return -1;
         len = strlen(ascii);
-        if (len >= outlen || len >= DOMAIN_TEXT_MAX ||
-            has_empty_label(ascii)) {
+        if (len >= outlen || len >= DOMAIN_TEXT_MAX || has_empty_label(ascii)) {
             idn2_free(ascii);
             return -1;
         }
@@ -121,34 +119,21 @@ int address_normalize(const char *address, char *out, size_t outlen)
     const char *p;
     const char *at = NULL;
     size_t len;
-    size_t local_len;
-    char domain[DOMAIN_TEXT_MAX];
     size_t i;
+    char domain[DOMAIN_TEXT_MAX];
 
     bare_address(address, &p, &len);
     for (i = 0; i < len; i++)
         if (p[i] == '@')
             at = p + i;
-    local_len = at ? (size_t)(at - p) : len;
+    if (len == 0 || len >= outlen || at == p)
+        return -1;
 
-    /* "user+tag" and "user" reach the same mailbox. */
-    for (i = 0; i < local_len; i++)
-        if (p[i] == '+' && i > 0) {
-            local_len = i;
-            break;
-        }
-    if (local_len == 0 || local_len >= outlen)
+    /* The domain must be valid, though the key keeps its spelling. */
+    if (at != NULL && domain_of_address(address, domain, sizeof(domain)) != 0)
         return -1;
-    for (i = 0; i < local_len; i++)
+    for (i = 0; i < len; i++)
         out[i] = (char)tolower((unsigned char)p[i]);
-    out[local_len] = '\0';
-    if (at == NULL)
-        return 0;
-    if (domain_of_address(address, domain, sizeof(domain)) != 0)
-        return -1;
-    if (local_len + 1 + strlen(domain) + 1 > outlen)
-        return -1;
-    out[local_len] = '@';
-    strcpy(out + local_len + 1, domain);
+    out[len] = '\0';
     return 0;
 }

@@ -6,10 +6,10 @@
 
 #include <stddef.h>
 
-/* Longest domain name (RFC 1035) plus NUL. */
+/* Maximum length of a domain name (RFC 1035) plus NUL. */
 #define DOMAIN_TEXT_MAX 256
 
-/* Longest envelope address rampart keeps (RFC 5321 path limit) plus NUL. */
+/* Maximum length of an envelope address (RFC 5321 path) plus NUL. */
 #define ADDRESS_TEXT_MAX 257
 
 /*
@@ -28,8 +28,10 @@ int domain_of_address(const char *address, char *out, size_t outlen);
 
 /*
  * Write the form of an envelope address under which duplicates are one
- * recipient: local part lowercased with any "+tag" removed, domain
- * normalized.  Returns 0, or -1 when the address is unusable.
+ * recipient: without angle brackets and source route, lowercased.  Postfix
+ * merges recipients that differ only in case, but delivers "user" and
+ * "user+tag", or a U-label and an A-label domain, as separate recipients,
+ * so those stay distinct.  Returns 0, or -1 when the address is unusable.
  */
 int address_normalize(const char *address, char *out, size_t outlen);
 

@@ -25,11 +25,11 @@
 /* Recipients remembered per transaction to skip duplicates. */
 #define SEEN_MAX 10000
 
-/* One SMTP session as the milter sees it. */
+/* One SMTP session, from connect to close. */
 struct session {
     struct runtime *rt;
     char client_addr[ADDR_TEXT_MAX];
-    char daemon_addr[ADDR_TEXT_MAX]; /* "" for mail submitted without SMTP */
+    char daemon_addr[ADDR_TEXT_MAX]; /* "" when the MTA sent none */
     char daemon_name[64];
     char queue_id[32];
 
@@ -42,8 +42,7 @@ struct session {
     size_t seen_size;
 };
 
-static struct log_repeat store_errors =
-    LOG_REPEAT_INIT(60, "Redis errors");
+static struct log_repeat store_errors = LOG_REPEAT_INIT(60, "Redis errors");
 
 void filter_flush_logs(void)
 {
@@ -114,8 +113,8 @@ static void sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text,
                   sizeof(text));
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-                  text, sizeof(text));
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text,
+                  sizeof(text));
     if (text[0] != '\0' && addr_canonical(text, buf, len) != 0)
         buf[0] = '\0';
 }
@@ -137,14 +136,29 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
     }
     sockaddr_text(hostaddr, s->client_addr, sizeof(s->client_addr));
     copy_macro(ctx, "{daemon_addr}", daemon_addr, sizeof(daemon_addr));
-    if (daemon_addr[0] != '\0' &&
-        addr_canonical(daemon_addr, s->daemon_addr, sizeof(s->daemon_addr)) !=
-            0)
+    if (daemon_addr[0] != '\0' && addr_canonical(daemon_addr, s->daemon_addr,
+                                                 sizeof(s->daemon_addr)) != 0)
         log_warn("ignoring invalid {daemon_addr} \"%.64s\" from the MTA",
                  daemon_addr);
     copy_macro(ctx, "{daemon_name}", s->daemon_name, sizeof(s->daemon_name));
     smfi_setpriv(ctx, s);
     return SMFIS_CONTINUE;
+}
+
+/* Keep the sender without angle brackets: Postfix sends them for SMTP
+ * mail but not for mail submitted with sendmail(1). */
+static void copy_sender(struct session *s, const char *sender)
+{
+    size_t len = strlen(sender);
+
+    if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
+        sender++;
+        len -= 2;
+    }
+    if (len >= sizeof(s->sender))
+        len = sizeof(s->sender) - 1;
+    memcpy(s->sender, sender, len);
+    s->sender[len] = '\0';
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -159,7 +173,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     cfg = s->rt->cfg;
     reset_transaction(s);
     update_queue_id(ctx, s);
-    snprintf(s->sender, sizeof(s->sender), "%s", argv[0] ? argv[0] : "");
+    copy_sender(s, argv[0] ? argv[0] : "");
 
     strcpy(in.daemon_addr, s->daemon_addr);
     strcpy(in.client_addr, s->client_addr);
@@ -174,7 +188,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         s->source = &cfg->sources[route->source];
     else
         log_info("%s: action=skip stage=mail reason=\"no route matched\" "
-                 "client=%s daemon_addr=%s from=%s",
+                 "client=%s daemon_addr=%s from=<%s>",
                  queue_id(s), s->client_addr[0] ? s->client_addr : "none",
                  s->daemon_addr[0] ? s->daemon_addr : "none", s->sender);
     return SMFIS_CONTINUE;
@@ -220,8 +234,8 @@ static void accept_recipient(struct session *s, const char *norm)
 }
 
 /* Apply on_store_error after a failed Redis call. */
-static sfsistat store_failed(SMFICTX *ctx, struct session *s,
-                             const char *stage, const char *err)
+static sfsistat store_failed(SMFICTX *ctx, struct session *s, const char *stage,
+                             const char *err)
 {
     const struct rampart_config *cfg = s->rt->cfg;
     int tempfail = cfg->on_store_error == STORE_ERROR_TEMPFAIL;
@@ -256,16 +270,15 @@ static void log_decision(const struct session *s, const char *stage,
         snprintf(ramp_day, sizeof(ramp_day), " ramp_day=%ld",
                  out->today.ramp_day);
     log_info("%s: action=%s stage=%s source=%s unit=%s count=%ld %s=%ld "
-             "cap=%ld%s key=%s from=%s%s%s",
+             "cap=%ld%s key=%s from=<%s>%s%s",
              queue_id(s), out->action == QUOTA_ACCEPT ? "accept" : "defer",
              stage, s->source->address, config_unit_name(cfg->count),
              out->count,
-             at_rcpt                          ? "pending"
+             at_rcpt                       ? "pending"
              : out->action == QUOTA_ACCEPT ? "charged"
-                                              : "refused",
-             units, out->cap,
-             ramp_day, out->key, s->sender, at_rcpt ? " to=" : "",
-             at_rcpt ? rcpt : "");
+                                           : "refused",
+             units, out->cap, ramp_day, out->key, s->sender,
+             at_rcpt ? " to=" : "", at_rcpt ? rcpt : "");
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -283,8 +296,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     if (s->source == NULL)
         return SMFIS_CONTINUE;
     if (seen_before(s, rcpt, norm, sizeof(norm))) {
-        log_debug("%s: duplicate recipient %s counted once", queue_id(s),
-                  rcpt);
+        log_debug("%s: duplicate recipient %s counted once", queue_id(s), rcpt);
         return SMFIS_CONTINUE;
     }
 
