@@ -119,21 +119,27 @@ int address_normalize(const char *address, char *out, size_t outlen)
     const char *p;
     const char *at = NULL;
     size_t len;
-    size_t i;
+    size_t local_len;
     char domain[DOMAIN_TEXT_MAX];
+    size_t i;
 
     bare_address(address, &p, &len);
     for (i = 0; i < len; i++)
         if (p[i] == '@')
             at = p + i;
-    if (len == 0 || len >= outlen || at == p)
+    local_len = at ? (size_t)(at - p) : len;
+    if (local_len == 0 || local_len >= outlen)
         return -1;
-
-    /* The domain must be valid, though the key keeps its spelling. */
-    if (at != NULL && domain_of_address(address, domain, sizeof(domain)) != 0)
-        return -1;
-    for (i = 0; i < len; i++)
+    for (i = 0; i < local_len; i++)
         out[i] = (char)tolower((unsigned char)p[i]);
-    out[len] = '\0';
+    out[local_len] = '\0';
+    if (at == NULL)
+        return 0;
+    if (domain_of_address(address, domain, sizeof(domain)) != 0)
+        return -1;
+    if (local_len + 1 + strlen(domain) + 1 > outlen)
+        return -1;
+    out[local_len] = '@';
+    strcpy(out + local_len + 1, domain);
     return 0;
 }

@@ -28,10 +28,10 @@ int domain_of_address(const char *address, char *out, size_t outlen);
 
 /*
  * Write the form of an envelope address under which duplicates are one
- * recipient: without angle brackets and source route, lowercased.  Postfix
- * merges recipients that differ only in case, but delivers "user" and
- * "user+tag", or a U-label and an A-label domain, as separate recipients,
- * so those stay distinct.  Returns 0, or -1 when the address is unusable.
+ * recipient: the local part lowercased, the domain normalized.  A "+tag"
+ * stays, because Postfix delivers "user" and "user+tag" as separate
+ * recipients from the source IP.  Returns 0, or -1 when the address is
+ * unusable.
  */
 int address_normalize(const char *address, char *out, size_t outlen);
 
