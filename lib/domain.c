@@ -128,13 +128,6 @@ int address_normalize(const char *address, char *out, size_t outlen)
         if (p[i] == '@')
             at = p + i;
     local_len = at ? (size_t)(at - p) : len;
-
-    /* "user+tag" and "user" reach the same mailbox. */
-    for (i = 0; i < local_len; i++)
-        if (p[i] == '+' && i > 0) {
-            local_len = i;
-            break;
-        }
     if (local_len == 0 || local_len >= outlen)
         return -1;
     for (i = 0; i < local_len; i++)

@@ -6,10 +6,10 @@
 
 #include <stddef.h>
 
-/* Longest domain name (RFC 1035) plus NUL. */
+/* Maximum length of a domain name (RFC 1035) plus NUL. */
 #define DOMAIN_TEXT_MAX 256
 
-/* Longest envelope address rampart keeps (RFC 5321 path limit) plus NUL. */
+/* Maximum length of an envelope address (RFC 5321 path) plus NUL. */
 #define ADDRESS_TEXT_MAX 257
 
 /*
@@ -28,8 +28,10 @@ int domain_of_address(const char *address, char *out, size_t outlen);
 
 /*
  * Write the form of an envelope address under which duplicates are one
- * recipient: local part lowercased with any "+tag" removed, domain
- * normalized.  Returns 0, or -1 when the address is unusable.
+ * recipient: the local part lowercased, the domain normalized.  A "+tag"
+ * stays, because Postfix delivers "user" and "user+tag" as separate
+ * recipients from the source IP.  Returns 0, or -1 when the address is
+ * unusable.
  */
 int address_normalize(const char *address, char *out, size_t outlen);
 

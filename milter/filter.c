@@ -25,11 +25,11 @@
 /* Recipients remembered per transaction to skip duplicates. */
 #define SEEN_MAX 10000
 
-/* One SMTP session as the milter sees it. */
+/* One SMTP session, from connect to close. */
 struct session {
     struct runtime *rt;
     char client_addr[ADDR_TEXT_MAX];
-    char daemon_addr[ADDR_TEXT_MAX]; /* "" for mail submitted without SMTP */
+    char daemon_addr[ADDR_TEXT_MAX]; /* "" when the MTA sent none */
     char daemon_name[64];
     char queue_id[32];
 
@@ -148,6 +148,22 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
     return SMFIS_CONTINUE;
 }
 
+/* Keep the sender without angle brackets: Postfix sends them for SMTP
+ * mail but not for mail submitted with sendmail(1). */
+static void copy_sender(struct session *s, const char *sender)
+{
+    size_t len = strlen(sender);
+
+    if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
+        sender++;
+        len -= 2;
+    }
+    if (len >= sizeof(s->sender))
+        len = sizeof(s->sender) - 1;
+    memcpy(s->sender, sender, len);
+    s->sender[len] = '\0';
+}
+
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
     struct session *s = smfi_getpriv(ctx);
@@ -160,7 +176,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     cfg = s->rt->cfg;
     reset_transaction(s);
     update_queue_id(ctx, s);
-    snprintf(s->sender, sizeof(s->sender), "%s", argv[0] ? argv[0] : "");
+    copy_sender(s, argv[0] ? argv[0] : "");
 
     strcpy(in.daemon_addr, s->daemon_addr);
     strcpy(in.client_addr, s->client_addr);
@@ -175,7 +191,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         s->source = &cfg->sources[route->source];
     else
         log_info("%s: action=skip stage=mail reason=\"no route matched\" "
-                 "client=%s daemon_addr=%s from=%s",
+                 "client=%s daemon_addr=%s from=<%s>",
                  queue_id(s), s->client_addr[0] ? s->client_addr : "none",
                  s->daemon_addr[0] ? s->daemon_addr : "none", s->sender);
     return SMFIS_CONTINUE;
@@ -309,7 +325,7 @@ static void log_decision(const struct session *s, const char *stage,
         snprintf(why, sizeof(why), " reason=%s%s%s", refusal_word(out->refusal),
                  out->scope[0] ? " provider=" : "", out->scope);
     log_info("%s: action=%s stage=%s source=%s unit=%s count=%ld %s=%ld "
-             "cap=%ld step=%ld%s key=%s from=%s%s%s",
+             "cap=%ld step=%ld%s key=%s from=<%s>%s%s",
              queue_id(s), accepted ? "accept" : "defer", stage,
              s->source->address, config_unit_name(cfg->count), out->count,
              at_rcpt    ? "pending"

@@ -226,8 +226,9 @@ static void block_signals(void)
  * touches the socket of the running one; then bind, detach, drop
  * privileges and serve.
  */
-static int run(const struct options *opt, struct rampart_config *cfg)
+static int run(const struct options *opt, struct rampart_config **cfgp)
 {
+    struct rampart_config *cfg = *cfgp;
     char err[512];
     uid_t uid = getuid();
     gid_t gid = getgid();
@@ -236,7 +237,7 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     int ready_fd = -1;
     pthread_t thread;
     char *pid_file;
-    char *socket_text;
+    struct runtime *rt;
     int rc;
 
     if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
@@ -273,17 +274,26 @@ static int run(const struct options *opt, struct rampart_config *cfg)
 
     /* A reload may free cfg; keep what shutdown needs. */
     pid_file = strdup(cfg->milter.pid_file);
-    socket_text = strdup(cfg->milter.socket);
-    if (pid_file == NULL || socket_text == NULL || runtime_install(cfg) != 0)
+    if (pid_file == NULL)
         return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
+    *cfgp = NULL; /* the runtime owns it now, even when installing fails */
+    if (runtime_install(cfg) != 0) {
+        free(pid_file);
+        return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
+    }
     if (pthread_create(&thread, NULL, housekeeping, (void *)opt->config_path) !=
-        0)
+        0) {
+        runtime_shutdown();
+        free(pid_file);
         return startup_failed(opt, ready_fd, EX_OSERR,
                               "cannot start the housekeeping thread");
+    }
     pthread_detach(thread);
 
+    rt = runtime_acquire();
     log_info("starting rampart-milter %s on %s (config %s)", RAMPART_VERSION,
-             socket_text, opt->config_path);
+             rt->cfg->milter.socket, opt->config_path);
+    runtime_release(rt);
     daemon_ready(ready_fd, NULL);
     rc = smfi_main();
     log_info("stopping rampart-milter");
@@ -292,7 +302,7 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     if (unlink(pid_file) != 0 && errno != ENOENT)
         log_info("pid file %s left in place: %s", pid_file, strerror(errno));
     free(pid_file);
-    free(socket_text);
+    runtime_shutdown();
     return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }
 
@@ -301,6 +311,7 @@ int main(int argc, char **argv)
     struct options opt = {0};
     struct rampart_config *cfg;
     char err[512];
+    int rc;
 
     parse_options(argc, argv, &opt);
     cfg = load_or_report(opt.config_path);
@@ -317,5 +328,7 @@ int main(int argc, char **argv)
     }
     log_open("rampart-milter", cfg->syslog_facility, opt.foreground);
     log_set_debug(cfg->log_debug);
-    return run(&opt, cfg);
+    rc = run(&opt, &cfg);
+    config_free(cfg); /* left to free when start-up failed early */
+    return rc;
 }

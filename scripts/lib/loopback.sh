@@ -71,11 +71,37 @@ lb_start_redis() {
     LB_REDIS_PORT=$port
 }
 
+# lb_running PID: the process exists and is not a zombie.  A daemon's
+# zombie lasts until init reaps it, which can take seconds.
+lb_running() {
+    local stat
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+# lb_wait_gone SECONDS PID...: wait until none of the processes runs.
+lb_wait_gone() {
+    local deadline=$((SECONDS + $1)) pid
+    shift
+    for pid in "$@"; do
+        while lb_running "$pid"; do
+            [ $SECONDS -lt $deadline ] || return 1
+            sleep 0.1
+        done
+    done
+}
+
+# Stop redis-server and wait for it to exit, so that its port is free for
+# a restart.  SIGCONT wakes a server that a test stopped with SIGSTOP.
 lb_stop_redis() {
-    if [ -f "$LB_DIR/redis/redis.pid" ]; then
-        kill "$(cat "$LB_DIR/redis/redis.pid")" 2>/dev/null || true
-        rm -f "$LB_DIR/redis/redis.pid"
-    fi
+    local pid
+    [ -f "$LB_DIR/redis/redis.pid" ] || return 0
+    pid=$(cat "$LB_DIR/redis/redis.pid")
+    kill "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
+    lb_wait_gone 10 "$pid" || lb_log "redis-server (pid $pid) still runs 10 s after SIGTERM"
+    rm -f "$LB_DIR/redis/redis.pid"
 }
 
 # lb_start_sink PORT: smtp-sink on 127.0.0.1:PORT appending every
@@ -214,10 +240,11 @@ lb_postfix_start() {
 }
 
 lb_postfix_stop() {
-    local dir=$LB_DIR/postfix-$1
+    local dir=$LB_DIR/postfix-$1 pid
     [ -f "$dir/queue/pid/master.pid" ] || return 0
+    pid=$(tr -d ' \n' <"$dir/queue/pid/master.pid")
     script -qec "postfix -c '$dir/etc' stop" /dev/null >/dev/null 2>&1 || true
-    lb_wait_for 10 bash -c "! kill -0 \$(cat '$dir/queue/pid/master.pid' 2>/dev/null) 2>/dev/null" || true
+    lb_wait_gone 10 "$pid" || lb_log "Postfix master (pid $pid) still runs 10 s after postfix stop"
 }
 
 # Messages waiting in the queue (deferred mail not included).
@@ -267,6 +294,8 @@ lb_cleanup() {
     for pid in "${LB_PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
+    lb_wait_gone 10 "${LB_PIDS[@]}" ||
+        lb_log "some of the processes ${LB_PIDS[*]} still run 10 s after SIGTERM"
     lb_stop_redis
     if [ -z "${LB_KEEP:-}" ] && [ -n "${LB_DIR:-}" ]; then
         rm -rf "$LB_DIR"
