@@ -182,7 +182,7 @@ run 64 show not-an-ip
 err_has 'invalid source "not-an-ip"'
 
 echo "explain writes nothing"
-run 0 explain 192.0.2.10 --rcpt a@gmail.com --rcpt A+news@Gmail.COM \
+run 0 explain 192.0.2.10 --rcpt a@gmail.com --rcpt A@Gmail.COM \
     --rcpt b@example.org --rcpt c@mail.yahoo.com
 out_has "192.0.2.10: accept"
 out_has "message: 3 recipients; provider ramps: gmail 1, default 1"
