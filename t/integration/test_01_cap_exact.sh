@@ -1,8 +1,8 @@
 #!/bin/bash
-# A source on warm-up day 3 with a cap of 20 recipients is offered 30
-# one-recipient messages.  Exactly 20 RCPTs pass and the other 10 get the
-# documented 451 4.7.1 reply.  Redis, the Postfix log and smtp-sink all
-# agree on 20.
+# A source that starts its ramp at step 3, with a cap of 20 recipients, is
+# offered 30 one-recipient messages.  Exactly 20 RCPTs pass and the other
+# 10 get the documented 451 4.7.1 reply, which names the step as the
+# warm-up day.  Redis, the Postfix log and smtp-sink all agree on 20.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@ SOURCE=127.0.0.11
 
 t_setup_stack <<CONF
 schedules: { ramp: { per_day = [5, 10, $CAP, 40]; }; };
-sources = ( { address = "$SOURCE"; schedule = "ramp"; start = "$(date -u -d '2 days ago' +%F)"; } );
+sources = ( { address = "$SOURCE"; schedule = "ramp"; start = "$T_TODAY"; step = 3; } );
 routes = ( { daemon_addr = "127.0.0.1"; source = "$SOURCE"; } );
 CONF
 lb_postfix_start mta
@@ -39,6 +39,8 @@ for i in $(seq "$OFFERED"); do
 done
 
 t_expect_counters "$SOURCE" "$CAP" "$CAP" $((OFFERED - CAP))
+t_expect_eq "Redis ramp state step" "$(redis-cli -p "$LB_REDIS_PORT" hget "rampart:{$SOURCE}:ramp" step)" 3
+t_expect_eq "Redis ramp state cap" "$(redis-cli -p "$LB_REDIS_PORT" hget "rampart:{$SOURCE}:ramp" cap)" "$CAP"
 t_expect_eq "recipients smtp-sink received" "$(t_sink_total)" "$CAP"
 t_expect_eq "Postfix milter-reject lines with the deferral" \
     "$(grep -cF "milter-reject: RCPT from unknown[127.0.0.1]: $deferral" "$(t_maillog mta)" || true)" \

@@ -45,8 +45,10 @@ t_drain mta
 
 t_expect_counters "$V6_SOURCE" 1 2 1
 t_expect_counters "$V4_SOURCE" 1 1 0
+# Each source has its day counter and its ramp state, both under the
+# canonical address.
 t_expect_eq "Redis keys" "$(redis-cli -p "$LB_REDIS_PORT" --raw keys '*' | sort | tr '\n' ' ')" \
-    "$(t_day_key "$V4_SOURCE") $(t_day_key "$V6_SOURCE") "
+    "$(t_day_key "$V4_SOURCE") rampart:{$V4_SOURCE}:ramp $(t_day_key "$V6_SOURCE") rampart:{$V6_SOURCE}:ramp "
 t_expect_eq "recipients smtp-sink received of the IPv6 message" "$(t_sink_rcpts_of v6@rampart.test)" 2
 t_expect_eq "recipients smtp-sink received of the IPv4 message" "$(t_sink_rcpts_of v4@rampart.test)" 1
 
@@ -54,4 +56,4 @@ maillog=$(cat "$(t_maillog mta)")
 queue_id=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<v6@rampart.test>.*/\1/p' <<<"$maillog")
 t_expect_match "Postfix log of the IPv6 client" "$maillog" "smtpd\[[0-9]+\]: ${queue_id:-none}: client=unknown\[::1\]"
 t_expect_match "rampart-milter eom decision of the IPv6 message" "$(cat "$(t_milter_log milter)")" \
-    "${queue_id:-none}: action=accept stage=eom source=$V6_SOURCE unit=recipients count=2 charged=2 cap=2 key=rampart:\{$V6_SOURCE\}:day:$T_TODAY "
+    "${queue_id:-none}: action=accept stage=eom source=$V6_SOURCE unit=recipients count=2 charged=2 cap=2 step=[0-9]+ key=rampart:\{$V6_SOURCE\}:day:$T_TODAY "

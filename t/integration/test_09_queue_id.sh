@@ -4,7 +4,7 @@
 # the later RCPTs and the end of message under the id that the Postfix
 # log and smtp-sink's Received header show.  A RCPT deferred before any
 # was accepted is NOQUEUE too.  Every decision line has the documented
-# format.
+# format, with the ramp's step=N and, on deferrals, reason=WORD.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ t_init "$@"
 SMTP_PORT=$(t_port 3)
 SOURCE=127.0.0.11
 CAP=3
-DECISION='^rampart-milter: (NOQUEUE|[0-9A-F]+): action=(accept|defer) stage=(rcpt|eom) source=[0-9a-f.:]+ unit=(recipients|messages) count=[0-9]+ (pending|charged|refused)=[0-9]+ cap=[0-9]+( ramp_day=[0-9]+)? key=rampart:\{[0-9a-f.:]+\}:day:[0-9]{4}-[0-9]{2}-[0-9]{2} from=<[^>]*>( to=<[^>]*>)?$'
+DECISION='^rampart-milter: (NOQUEUE|[0-9A-F]+): action=(accept|defer) stage=(rcpt|eom) source=[0-9a-f.:]+ unit=(recipients|messages) count=[0-9]+ (pending|charged|refused)=[0-9]+ cap=[0-9]+ step=[0-9]+( reason=(cap|pace|window|paused|start)( provider=[a-z0-9_-]+)?)? key=rampart:\{[0-9a-f.:]+\}:day:[0-9]{4}-[0-9]{2}-[0-9]{2} from=<[^>]*>( to=<[^>]*>)?$'
 
 t_setup_stack <<CONF
 schedules: { ramp: { per_day = [$CAP, 6]; }; };
@@ -42,14 +42,14 @@ t_log "queue id $qid"
 key=$(t_day_key "$SOURCE")
 prefix="action=accept stage=rcpt source=$SOURCE unit=recipients"
 t_expect_match "decision on RCPT a1" "$milter_log" \
-    "^rampart-milter: NOQUEUE: $prefix count=0 pending=1 cap=$CAP ramp_day=1 key=$key from=<sender@shop.example> to=<a1@example.net>$"
+    "^rampart-milter: NOQUEUE: $prefix count=0 pending=1 cap=$CAP step=1 key=$key from=<sender@shop.example> to=<a1@example.net>$"
 t_expect_match "decision on RCPT a2" "$milter_log" "^rampart-milter: $qid: $prefix count=0 pending=2 .* to=<a2@example.net>$"
 t_expect_match "decision on RCPT a3" "$milter_log" "^rampart-milter: $qid: $prefix count=0 pending=3 .* to=<a3@example.net>$"
 t_expect_match "decision on RCPT a4" "$milter_log" \
-    "^rampart-milter: $qid: action=defer stage=rcpt source=$SOURCE unit=recipients count=0 pending=4 cap=$CAP .* to=<a4@example.net>$"
+    "^rampart-milter: $qid: action=defer stage=rcpt source=$SOURCE unit=recipients count=0 pending=4 cap=$CAP step=1 reason=cap key=$key from=<sender@shop.example> to=<a4@example.net>$"
 t_expect_match "decision at end of message" "$milter_log" \
-    "^rampart-milter: $qid: action=accept stage=eom source=$SOURCE unit=recipients count=$CAP charged=$CAP cap=$CAP ramp_day=1 key=$key from=<sender@shop.example>$"
-t_expect_match "decision on RCPT b1" "$milter_log" "^rampart-milter: NOQUEUE: action=defer stage=rcpt .* to=<b1@example.net>$"
+    "^rampart-milter: $qid: action=accept stage=eom source=$SOURCE unit=recipients count=$CAP charged=$CAP cap=$CAP step=1 key=$key from=<sender@shop.example>$"
+t_expect_match "decision on RCPT b1" "$milter_log" "^rampart-milter: NOQUEUE: action=defer stage=rcpt .* reason=cap key=$key .* to=<b1@example.net>$"
 t_expect_eq "decision lines" "$(wc -l <<<"$milter_log")" 6
 bad=$(grep -Ev "$DECISION" <<<"$milter_log" || true)
 t_expect_eq "decision lines not in the documented format" "$bad" ""

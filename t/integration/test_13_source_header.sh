@@ -64,7 +64,9 @@ t_drain mta
 t_expect_counters "$NEWS" 1 2 0
 t_expect_counters "$SHOP" 2 3 1
 t_expect_counters "$DEFAULT" 1 1 0
-t_expect_eq "Redis keys" "$(redis-cli -p "$LB_REDIS_PORT" --raw keys '*' | wc -l)" 3
+t_expect_eq "Redis day counters" "$(redis-cli -p "$LB_REDIS_PORT" --raw keys '*:day:*' | wc -l)" 3
+t_expect_eq "Redis ramp states" "$(redis-cli -p "$LB_REDIS_PORT" --raw keys '*:ramp' | wc -l)" 3
+t_expect_eq "Redis keys" "$(redis-cli -p "$LB_REDIS_PORT" --raw keys '*' | wc -l)" 6
 
 # Each line: MESSAGE_ID RECIPIENTS CLIENT_ADDR SOURCE_HEADER
 t_expect_eq "smtp-sink's view of news-1" "$(t_sink_messages | grep '^news-1@')" "news-1@rampart.test 2 $NEWS $NEWS"
