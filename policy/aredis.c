@@ -123,6 +123,8 @@ static void on_setup_reply(redisAsyncContext *ac, void *reply_ptr,
                        : "");
 }
 
+static void connection_gone(struct aredis *r);
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct aredis *r = ac->data;
@@ -130,7 +132,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         log_repeat(&redis_errors, LOG_WARNING, "Redis connect failed: %s",
                    ac->errstr);
-        return; /* hiredis frees the context and calls on_disconnect */
+        connection_gone(r); /* hiredis frees the context on return */
+        return;
     }
     r->up = 1;
     r->backoff_ms = BACKOFF_MIN_MS;
@@ -147,6 +150,21 @@ static void fail_all(struct aredis *r, const char *why)
     }
 }
 
+/*
+ * Forget the freed context, fail its calls and schedule a reconnect.
+ * hiredis 0.14 calls the disconnect callback only for a context that had
+ * connected, so a failed or timed-out connect comes here directly.
+ */
+static void connection_gone(struct aredis *r)
+{
+    r->ac = NULL;
+    r->up = 0;
+    fail_all(r, "Redis connection lost");
+    now_plus(&r->reconnect_at, r->backoff_ms);
+    r->backoff_ms =
+        r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+}
+
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     struct aredis *r = ac->data;
@@ -156,12 +174,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK && r->up)
         log_repeat(&redis_errors, LOG_WARNING, "Redis connection lost: %s",
                    ac->errstr);
-    r->ac = NULL;
-    r->up = 0;
-    fail_all(r, "Redis connection lost");
-    now_plus(&r->reconnect_at, r->backoff_ms);
-    r->backoff_ms =
-        r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+    connection_gone(r);
 }
 
 /* AUTH, SELECT and the scripts go first, pipelined before any call. */
@@ -233,9 +246,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (r->ac != NULL && !r->up &&
         elapsed_ms(&r->connect_started) > r->timeout_ms) {
+        redisAsyncContext *ac = r->ac;
+
         log_repeat(&redis_errors, LOG_WARNING,
                    "Redis connect timed out after %d ms", r->timeout_ms);
-        redisAsyncFree(r->ac); /* calls on_disconnect */
+        redisAsyncFree(ac); /* no on_disconnect: it never connected */
+        if (r->ac == ac)
+            connection_gone(r);
         return;
     }
     if (r->ac != NULL && r->head != NULL && passed(&r->head->deadline)) {
