@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Client of the Postfix SMTPD access policy delegation protocol for the
+rampart-policyd integration tests.
+
+Endpoints are written as in rampart.conf: unix:/path, inet:HOST:PORT or
+inet:[V6]:PORT.  Each mode prints one result per line for the shell test
+to check; a failure to connect or a timeout ends with status 1.
+
+  session EP      Send the requests on stdin (name=value lines, requests
+                  separated by an empty line) on one connection and print
+                  each reply line ("action=...").  Options change how:
+                  --pipeline writes all requests at once before reading,
+                  --split writes one byte at a time, --half-close shuts
+                  down the write side after the last request and reads
+                  until EOF (Exim's ${readsocket}), --no-final-empty leaves
+                  out the empty line after the last request.  The last
+                  line is "closed" when the server closed the connection
+                  (always checked after --half-close, and after
+                  --check-open waits 0.5 s for it) or "open".  With
+                  --timing each reply line ends in " ms=N", the
+                  milliseconds from sending the request to its reply.
+  raw EP          Write stdin as it is, then read until the server closes
+                  or --timeout passes.  Prints "replies=N" and
+                  "closed_ms=MS" or "closed_ms=none".
+  idle EP         Connect, send nothing, and print "closed_ms=MS" when the
+                  server closes the connection (or "closed_ms=none").
+  keepalive EP    Send a CONNECT request every --interval seconds,
+                  --count times, on one connection; print "replies=N" and
+                  "open" or "closed" at the end.
+  maxconn EP N    Open N connections, each answering one request, then
+                  one more.  Prints "served=K" (of the N), "extra=closed"
+                  or "extra=served", and after closing one of the N,
+                  "after_close=served" or "after_close=closed".
+  garbage EP      Send malformed input on --count connections (random
+                  bytes, NUL bytes, lines without "=", overlong lines) and
+                  print "connections=N closed_without_reply=K".
+"""
+
+import argparse
+import random
+import socket
+import sys
+import time
+
+
+def connect(endpoint, timeout):
+    """Connect to a unix:/path or inet:HOST:PORT endpoint."""
+    if endpoint.startswith("unix:"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        address = endpoint[5:]
+    elif endpoint.startswith("inet:"):
+        rest = endpoint[5:]
+        host, _, port = rest.rpartition(":")
+        if host.startswith("["):
+            sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            host = host[1:-1]
+        else:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        address = (host, int(port))
+    else:
+        raise SystemExit(f"invalid endpoint {endpoint!r}: use unix:/path or inet:HOST:PORT")
+    sock.settimeout(timeout)
+    sock.connect(address)
+    return sock
+
+
+def parse_requests(text):
+    """Split stdin into requests: blocks of lines separated by empty lines."""
+    requests = []
+    for block in text.split("\n\n"):
+        lines = [line for line in block.split("\n") if line != ""]
+        if lines:
+            requests.append("\n".join(lines) + "\n\n")
+    return requests
+
+
+class Reader:
+    """Reads reply lines ("action=...") ended by an empty line."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+        self.eof = False
+
+    def fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            self.eof = True
+        self.buffer += data
+
+    def reply(self):
+        """Return the next reply's first line, or None at EOF."""
+        while b"\n\n" not in self.buffer:
+            if self.eof:
+                return None
+            self.fill()
+        block, self.buffer = self.buffer.split(b"\n\n", 1)
+        return block.split(b"\n")[0].decode("utf-8", "replace")
+
+    def wait_closed(self, seconds):
+        """Return True when the server closes within "seconds"."""
+        deadline = time.monotonic() + seconds
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                self.fill()
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                self.eof = True
+        return True
+
+
+def run_session(args):
+    text = sys.stdin.read()
+    requests = parse_requests(text)
+    if args.no_final_empty and requests:
+        requests[-1] = requests[-1][:-1]
+    sock = connect(args.endpoint, args.timeout)
+    reader = Reader(sock)
+    replies = []
+
+    def send(data):
+        data = data.encode("utf-8")
+        if args.split:
+            for i in range(len(data)):
+                sock.sendall(data[i : i + 1])
+                time.sleep(0.001)
+        else:
+            sock.sendall(data)
+
+    if args.pipeline or args.half_close:
+        send("".join(requests))
+        if args.half_close:
+            sock.shutdown(socket.SHUT_WR)
+        for _ in requests:
+            reply = reader.reply()
+            if reply is None:
+                break
+            replies.append(reply)
+    else:
+        for request in requests:
+            start = time.monotonic()
+            send(request)
+            reply = reader.reply()
+            if reply is None:
+                break
+            if args.timing:
+                reply += f" ms={int((time.monotonic() - start) * 1000)}"
+            replies.append(reply)
+    for reply in replies:
+        print(reply)
+    if args.half_close:
+        closed = reader.wait_closed(args.timeout)
+        if reader.buffer:
+            print(f"extra={reader.buffer!r}")
+    elif args.check_open:
+        closed = reader.wait_closed(0.5)
+    else:
+        closed = reader.eof
+    print("closed" if closed else "open")
+    sock.close()
+
+
+def run_raw(args):
+    data = sys.stdin.buffer.read()
+    sock = connect(args.endpoint, args.timeout)
+    start = time.monotonic()
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    reader = Reader(sock)
+    closed = reader.wait_closed(args.timeout)
+    replies = reader.buffer.count(b"\n\n")
+    print(f"replies={replies}")
+    if closed:
+        print(f"closed_ms={int((time.monotonic() - start) * 1000)}")
+    else:
+        print("closed_ms=none")
+    sock.close()
+
+
+def run_idle(args):
+    sock = connect(args.endpoint, args.timeout)
+    start = time.monotonic()
+    reader = Reader(sock)
+    if reader.wait_closed(args.timeout):
+        print(f"closed_ms={int((time.monotonic() - start) * 1000)}")
+    else:
+        print("closed_ms=none")
+    sock.close()
+
+
+CONNECT_REQUEST = (
+    "request=smtpd_access_policy\nprotocol_state=CONNECT\n"
+    "client_address=127.0.0.1\n\n"
+)
+
+
+def ask_connect(sock, reader):
+    """Send one CONNECT request; return its reply or None."""
+    try:
+        sock.sendall(CONNECT_REQUEST.encode())
+        return reader.reply()
+    except (OSError, socket.timeout):
+        return None
+
+
+def run_keepalive(args):
+    sock = connect(args.endpoint, args.timeout)
+    reader = Reader(sock)
+    replies = 0
+    for i in range(args.count):
+        if i > 0:
+            time.sleep(args.interval)
+        if ask_connect(sock, reader) is not None:
+            replies += 1
+    print(f"replies={replies}")
+    print("closed" if reader.wait_closed(0.2) else "open")
+    sock.close()
+
+
+def run_maxconn(args):
+    held = []
+    served = 0
+    for _ in range(args.count):
+        sock = connect(args.endpoint, args.timeout)
+        reader = Reader(sock)
+        if ask_connect(sock, reader) is not None:
+            served += 1
+        held.append(sock)
+    print(f"served={served}")
+
+    extra = connect(args.endpoint, args.timeout)
+    extra.settimeout(2)
+    print("extra=served" if ask_connect(extra, Reader(extra)) else "extra=closed")
+    extra.close()
+
+    held.pop().close()
+    # The server counts the closed connection down when it sees the EOF.
+    time.sleep(0.3)
+    again = connect(args.endpoint, args.timeout)
+    print("after_close=served" if ask_connect(again, Reader(again)) else "after_close=closed")
+    again.close()
+    for sock in held:
+        sock.close()
+
+
+def garbage_inputs(count):
+    """Malformed inputs, the same on every run (fixed seed)."""
+    rng = random.Random(20261204)
+    inputs = [
+        b"\x00\x01\x02\xff\xfe\n\n",
+        b"no equals sign here\n\n",
+        b"=value without a name\n\n",
+        b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a\x00b@example.com\n\n",
+        b"request=something_else\n\n",
+        b"protocol_state=RCPT\n\n",
+        b"x=" + b"A" * 5000 + b"\n\n",
+        b"request=smtpd_access_policy\nrecipient_count=-3\nprotocol_state=END-OF-MESSAGE\n\n",
+        b"request=smtpd_access_policy\nrecipient_count=12abc\nprotocol_state=END-OF-MESSAGE\n\n",
+    ]
+    while len(inputs) < count:
+        size = rng.randint(1, 3000)
+        inputs.append(bytes(rng.randrange(256) for _ in range(size)) + b"\n\n")
+    return inputs[:count]
+
+
+def run_garbage(args):
+    closed_without_reply = 0
+    inputs = garbage_inputs(args.count)
+    for data in inputs:
+        sock = connect(args.endpoint, args.timeout)
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reader = Reader(sock)
+        if reader.wait_closed(2) and b"\n\n" not in reader.buffer:
+            closed_without_reply += 1
+        sock.close()
+    print(f"connections={len(inputs)} closed_without_reply={closed_without_reply}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", choices=["session", "raw", "idle", "keepalive", "maxconn", "garbage"])
+    parser.add_argument("endpoint")
+    parser.add_argument("count", nargs="?", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
+    parser.add_argument("--pipeline", action="store_true")
+    parser.add_argument("--split", action="store_true")
+    parser.add_argument("--half-close", action="store_true")
+    parser.add_argument("--no-final-empty", action="store_true")
+    parser.add_argument("--check-open", action="store_true")
+    parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between keepalive requests")
+    args = parser.parse_args()
+    try:
+        {
+            "session": run_session,
+            "raw": run_raw,
+            "idle": run_idle,
+            "keepalive": run_keepalive,
+            "maxconn": run_maxconn,
+            "garbage": run_garbage,
+        }[args.mode](args)
+    except (OSError, socket.timeout) as e:
+        print(f"error: {args.mode} on {args.endpoint} failed: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
