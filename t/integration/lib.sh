@@ -102,9 +102,10 @@ t_expect_no_match() {
 
 # --- Redis -------------------------------------------------------------------
 
-# t_day_key SOURCE: the counter hash of SOURCE for today.
+# t_day_key SOURCE: the counter hash of SOURCE for today, or for the
+# simulated day of the test clock once t_clock has set one.
 t_day_key() {
-    echo "rampart:{$1}:day:$T_TODAY"
+    echo "rampart:{$1}:day:${T_CLOCK_DATE:-$T_TODAY}"
 }
 
 # t_counter SOURCE FIELD: a field of today's hash, 0 when absent.
@@ -157,16 +158,22 @@ t_milter_log() {
 }
 
 # t_start_milter NAME: run rampart-milter -f with $LB_DIR/NAME.conf, its
-# stdout and stderr in $LB_DIR/NAME.log, and wait for its socket.
+# stdout and stderr in $LB_DIR/NAME.log, and wait for its socket.  The
+# milter logs its start after it opened the socket, so a restart waits
+# for a new start line, not for the socket file of the last run.
 t_start_milter() {
-    local name=$1 pid
+    local name=$1 pid log starts=0
+    log=$(t_milter_log "$name")
+    if [ -f "$log" ]; then
+        starts=$(grep -c 'starting rampart-milter' "$log" || true)
+    fi
     "$LB_BUILD/milter/rampart-milter" -f -c "$LB_DIR/$name.conf" \
-        >>"$(t_milter_log "$name")" 2>&1 &
+        >>"$log" 2>&1 &
     pid=$!
     LB_PIDS+=("$pid")
     T_MILTER_PIDS[$name]=$pid
-    lb_wait_for 10 grep -q 'starting rampart-milter' "$(t_milter_log "$name")" ||
-        lb_die "rampart-milter $name did not start; see $(t_milter_log "$name")"
+    lb_wait_for 10 t_log_count_above "$log" 'starting rampart-milter' "$starts" ||
+        lb_die "rampart-milter $name did not start; see $log"
     lb_wait_for 10 test -S "$(t_milter_socket "$name")" ||
         lb_die "rampart-milter $name has no socket $(t_milter_socket "$name")"
 }
@@ -300,6 +307,125 @@ t_expect_reply() {
     local got
     got=$(t_reply "$1" "$2")
     [[ $got == "$3"* ]] || t_fail "reply to $2: got \"$got\", want \"$3...\""
+}
+
+# --- simulated days -----------------------------------------------------------
+#
+# The tests that span several days run two milters, milter-a and milter-b,
+# on one Redis, and move the clock of both and of rampartctl with
+# test_clock_offset: the decision script reads Redis TIME plus the offset.
+# Only builds configured with -DRAMPART_TESTING=ON accept the key.  Day 1
+# is the day after the real one, so the offset is positive and the expiry
+# times the script sets with EXPIREAT (real Redis time) lie ahead.
+
+# t_clock DAY HH:MM: set T_CLOCK_OFFSET so that Redis TIME plus the offset
+# reads HH:MM UTC on day DAY, and T_CLOCK_DATE to that date.
+t_clock() {
+    local hours=${2%%:*} minutes=${2##*:} midnight now target
+    midnight=$(date -u -d "$T_TODAY" +%s)
+    target=$((midnight + $1 * 86400 + 10#$hours * 3600 + 10#$minutes * 60))
+    now=$(redis-cli -p "$LB_REDIS_PORT" time | head -n 1)
+    T_CLOCK_OFFSET=$((target - now))
+    T_CLOCK_DATE=$(date -u -d "@$target" +%F)
+}
+
+# t_write_clock_confs: write milter-a.conf and milter-b.conf from the body
+# that t_two_milters saved, with the current T_CLOCK_OFFSET.
+t_write_clock_confs() {
+    local name
+    for name in milter-a milter-b; do
+        {
+            printf 'test_clock_offset = %s;\n' "$T_CLOCK_OFFSET"
+            cat "$LB_DIR/body.conf"
+        } | t_conf "$name"
+    done
+}
+
+# t_two_milters DAY HH:MM: start the stack of the multi-day tests, with the
+# test clock at HH:MM of day DAY.  redis-server listens on t_port 1 and
+# smtp-sink on t_port 2.  milter-a and milter-b run with the configuration
+# body from stdin (see t_conf).  Postfix "mta" has an smtpd on
+# 127.0.0.1:$(t_port 3) that uses milter-a and one on 127.0.0.1:$(t_port 4)
+# that uses milter-b.
+t_two_milters() {
+    lb_start_redis "$(t_port 1)"
+    lb_start_sink "$(t_port 2)"
+    cat >"$LB_DIR/body.conf"
+    t_clock "$1" "$2"
+    t_write_clock_confs
+    if ! "$LB_BUILD/milter/rampart-milter" -n -c "$LB_DIR/milter-a.conf" \
+        >"$LB_DIR/check.out" 2>&1; then
+        cat "$LB_DIR/check.out" >&2
+        lb_die "the configuration is invalid; test_clock_offset needs a build configured with -DRAMPART_TESTING=ON (LB_BUILD=$LB_BUILD)"
+    fi
+    t_start_milter milter-a
+    t_start_milter milter-b
+    t_postfix_init mta milter-a
+    lb_postfix_listen mta "127.0.0.1:$(t_port 3)" -o "smtpd_milters=unix:$(t_milter_socket milter-a)"
+    lb_postfix_listen mta "127.0.0.1:$(t_port 4)" -o "smtpd_milters=unix:$(t_milter_socket milter-b)"
+    lb_postfix_start mta
+}
+
+# t_move_clock DAY HH:MM: set the test clock, rewrite both configurations
+# and reload both milters.
+t_move_clock() {
+    t_clock "$1" "$2"
+    t_write_clock_confs
+    t_reload_milter milter-a
+    t_reload_milter milter-b
+    t_log "test clock now $2 UTC on day $1 ($T_CLOCK_DATE)"
+}
+
+# t_ctl ARGS...: rampartctl with milter-a's configuration and test clock.
+t_ctl() {
+    "$LB_BUILD/ctl/rampartctl" -c "$LB_DIR/milter-a.conf" "$@"
+}
+
+# t_ramp_field SOURCE FIELD [PROVIDER]: a field of a ramp state hash.
+t_ramp_field() {
+    local key="rampart:{$1}:ramp${3:+:$3}"
+    redis-cli -p "$LB_REDIS_PORT" hget "$key" "$2"
+}
+
+# t_offer TAG RECIPIENTS PER_MESSAGE [DOMAIN]: offer RECIPIENTS recipients
+# TAG-rN@DOMAIN (example.net unless given) in messages of PER_MESSAGE
+# recipients with Message-ID <TAG-mN@rampart.test>, one SMTP session per
+# message, alternately to milter-a's and milter-b's listener.  Every reply
+# goes to $LB_DIR/TAG.out.
+t_offer() {
+    local tag=$1 total=$2 per=$3 domain=${4:-example.net}
+    local n=0 message=0 port rcpts
+    : >"$LB_DIR/$tag.out"
+    while [ "$n" -lt "$total" ]; do
+        message=$((message + 1))
+        port=$(t_port $((3 + (message + 1) % 2)))
+        rcpts=()
+        while [ "$n" -lt "$total" ] && [ "${#rcpts[@]}" -lt "$per" ]; do
+            n=$((n + 1))
+            rcpts+=("rcpt:$tag-r$n@$domain")
+        done
+        t_smtp 127.0.0.1 "$port" mail:sender@shop.example "${rcpts[@]}" \
+            "data:$tag-m$message@rampart.test" >>"$LB_DIR/$tag.out"
+    done
+}
+
+# t_rcpt_replies TAG REPLY: RCPT replies of t_offer TAG that start with
+# REPLY, such as "250 " or a whole "451 4.7.1 ..." text.
+t_rcpt_replies() {
+    awk -v want="$2" '
+        $1 ~ /^rcpt:/ {
+            reply = $0
+            sub(/^[^ ]+ /, "", reply)
+            sub(/ ms=[0-9]+$/, "", reply)
+            if (index(reply, want) == 1) n++
+        }
+        END { print n + 0 }' "$LB_DIR/$1.out"
+}
+
+# t_sink_rcpts_tagged TAG: recipients smtp-sink received in messages of
+# t_offer TAG.
+t_sink_rcpts_tagged() {
+    t_sink_messages | awk -v tag="$1" 'index($1, tag "-m") == 1 { n += $2 } END { print n + 0 }'
 }
 
 # --- end of test -------------------------------------------------------------

@@ -13,7 +13,7 @@ t_init "$@"
 SMTP_PORT=$(t_port 3)
 SOURCE=127.0.0.11
 CAP=3
-DECISION='^rampart-milter: (NOQUEUE|[0-9A-F]+): action=(accept|defer) stage=(rcpt|eom) source=[0-9a-f.:]+ unit=(recipients|messages) count=[0-9]+ (pending|charged|refused)=[0-9]+ cap=[0-9]+ step=[0-9]+( reason=(cap|pace|window|paused|start)( provider=[a-z0-9_-]+)?)? key=rampart:\{[0-9a-f.:]+\}:day:[0-9]{4}-[0-9]{2}-[0-9]{2} from=<[^>]*>( to=<[^>]*>)?$'
+DECISION='^rampart-milter: (NOQUEUE|[0-9A-F]+): action=(accept|defer) stage=(rcpt|eom) source=[0-9a-f.:]+ unit=(recipients|messages) count=[0-9]+ (pending|charged|refused)=[0-9]+ cap=[0-9]+ step=[0-9]+( reason=(cap|pace|window|paused|start)( provider=[a-z0-9_-]+)?)? key=rampart:\{[0-9a-f.:]+\}:(day:[0-9]{4}-[0-9]{2}-[0-9]{2}(:[a-z0-9_-]+)?|hour:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}) from=<[^>]*>( to=<[^>]*>)?$'
 
 t_setup_stack <<CONF
 schedules: { ramp: { per_day = [$CAP, 6]; }; };
