@@ -134,8 +134,9 @@ static void print_flag_change(const struct target *t,
             snprintf(until, sizeof(until), "rampartctl %s",
                      change->op == RAMP_PAUSE ? "resume" : "release");
         printf("%s: %s until %s: %s\n", t->label,
-               change->op == RAMP_PAUSE ? "paused, all mail is deferred,"
-                                        : "held at its step",
+               change->op == RAMP_HOLD ? "held at its step"
+               : change->provider      ? "paused, its recipients are deferred,"
+                                       : "paused, all mail is deferred,",
                until, change->reason);
         break;
     case RAMP_RESUME:

@@ -107,7 +107,7 @@ struct policy_config {
     char *action;           /* reply over a limit, e.g. "450 4.7.1" */
 };
 
-/* A per-provider ramp of every scheduled source. */
+/* A per-provider ramp, applied to every source. */
 struct provider_ramp {
     char *provider; /* a provider name, or "default" for the rest */
     double share;   /* of the schedule's cap at the provider's step */

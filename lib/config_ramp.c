@@ -216,6 +216,15 @@ static void check_domain_unique(struct loader *ld, const config_setting_t *g,
     }
 }
 
+/* Entries of an array key, 0 when it is absent or not an array. */
+static int list_entries(const config_setting_t *list)
+{
+    if (list == NULL || (config_setting_type(list) != CONFIG_TYPE_ARRAY &&
+                         config_setting_type(list) != CONFIG_TYPE_LIST))
+        return 0;
+    return config_setting_length(list);
+}
+
 static void load_provider(struct loader *ld, const config_setting_t *g,
                           size_t index)
 {
@@ -252,9 +261,12 @@ static void load_provider(struct loader *ld, const config_setting_t *g,
                      &prov->domain_count);
     load_domain_list(ld, g, "suffixes", true, &prov->suffixes,
                      &prov->suffix_count);
-    if (prov->domain_count + prov->suffix_count == 0 &&
-        conf_member(g, "domains") == NULL && conf_member(g, "suffixes") == NULL)
-        conf_report(ld, g, "a provider lists domains, suffixes or both");
+    if (list_entries(conf_member(g, "domains")) +
+            list_entries(conf_member(g, "suffixes")) ==
+        0)
+        conf_report(ld, g,
+                    "a provider lists at least one of its domains or "
+                    "suffixes");
     for (size_t i = 0; i < prov->domain_count; i++)
         check_domain_unique(ld, g, index, prov->domains, i);
     for (size_t i = 0; i < prov->suffix_count; i++)

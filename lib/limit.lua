@@ -175,8 +175,7 @@ local function expire_flags(key, log_key, st)
     if st[flag] == '1' and until_at and until_at > 0 and now >= until_at then
       st[flag] = false
       write('HDEL', key, flag, flag .. '_reason', flag .. '_until')
-      add_log(log_key, today .. ' ' .. flag .. ' ended (it was set until ' ..
-              until_at .. ')')
+      add_log(log_key, today .. ' ' .. flag .. ' ended')
     end
   end
 end
@@ -238,11 +237,12 @@ local function judge(st, suffix, share)
     return step, string.format('hold at %d: use below %.0f%%; %s', step,
                                100 * ramp.min_use, facts)
   end
-  if bounce_rate >= 100 * ramp.max_bounce then
+  -- "Under" the maximum; a day without any passes even a maximum of 0.
+  if bounce_rate > 0 and bounce_rate >= 100 * ramp.max_bounce then
     return step, string.format('hold at %d: bounce rate not under %.2f%%; %s',
                                step, 100 * ramp.max_bounce, facts)
   end
-  if complaint_rate >= 100 * ramp.max_complaint then
+  if complaint_rate > 0 and complaint_rate >= 100 * ramp.max_complaint then
     return step, string.format(
       'hold at %d: complaint rate not under %.3f%%; %s', step,
       100 * ramp.max_complaint, facts)

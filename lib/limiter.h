@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#define LIMITER_MAX_LIMITS    16
+#define LIMITER_MAX_LIMITS    56
 #define LIMITER_MAX_PROVIDERS 8
 #define LIMITER_KEY_MAX       320
 #define LIMITER_SPEC_MAX      1024

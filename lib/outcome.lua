@@ -8,7 +8,7 @@
 -- KEYS[4]  the provider's day counter, or "" (no provider)
 -- KEYS[5]  the event id key, or "" (no duplicate check)
 -- ARGV: field count expire_at on_block pause_until event_expire_at date
---       reason history
+--       reason history pause_until_text
 --   field        delivered, deferred, bounced, complained or blocked
 --   on_block     step_down, hold or pause: what a block signal does
 --   pause_until  UTC seconds a block pause lasts to; 0: until resumed
@@ -53,7 +53,7 @@ if field == 'blocked' then
                'paused_until', pause_until)
     entry = entry .. ': paused'
     if tonumber(pause_until) > 0 then
-      entry = entry .. ' until ' .. pause_until
+      entry = entry .. ' until ' .. ARGV[10]
     end
   end
   redis.call('LPUSH', KEYS[3], entry)

@@ -83,6 +83,20 @@ static const char *ramp_provider(const struct rampart_config *cfg,
     return NULL;
 }
 
+/* Format a UTC time as local "YYYY-MM-DD HH:MM ZONE" for the ramp log. */
+static void local_text(time_t t, char *buf, size_t len)
+{
+    struct cal_day day;
+    char clock[64];
+
+    if (cal_day_at(t, &day) != 0 || cal_format_clock(t, clock, sizeof(clock)))
+        snprintf(buf, len, "%lld", (long long)t);
+    else {
+        cal_format_date(day.date, buf, len);
+        snprintf(buf + strlen(buf), len - strlen(buf), " %s", clock);
+    }
+}
+
 int ramp_record(struct store *st, const struct rampart_config *cfg,
                 const char *source, const struct outcome_event *ev,
                 long *count_after, char *err, size_t errlen)
@@ -98,6 +112,7 @@ int ramp_record(struct store *st, const struct rampart_config *cfg,
         cal_civil_from_days(cal_days_from_civil(ev->date) + 1), 0);
     long retention = (long)cfg->redis.retention_days * 86400;
     long pause_until = 0;
+    char until[96];
     char status[16];
     redisReply *reply;
     int rc;
@@ -138,6 +153,8 @@ int ramp_record(struct store *st, const struct rampart_config *cfg,
     arg_text(&a, date);
     arg_text(&a, ev->reason ? ev->reason : "");
     arg_long(&a, cfg->ramp.history);
+    local_text((time_t)pause_until, until, sizeof(until));
+    arg_text(&a, until);
 
     reply = store_eval(st, outcome_script, outcome_script_sha1, a.argc, a.argv,
                        a.argvlen, err, errlen);
@@ -157,20 +174,6 @@ static const char *op_word(enum ramp_op op)
                                         "override", "step"};
 
     return words[op];
-}
-
-/* Format a UTC time as local "YYYY-MM-DD HH:MM ZONE" for the ramp log. */
-static void local_text(time_t t, char *buf, size_t len)
-{
-    struct cal_day day;
-    char clock[64];
-
-    if (cal_day_at(t, &day) != 0 || cal_format_clock(t, clock, sizeof(clock)))
-        snprintf(buf, len, "%lld", (long long)t);
-    else {
-        cal_format_date(day.date, buf, len);
-        snprintf(buf + strlen(buf), len - strlen(buf), " %s", clock);
-    }
 }
 
 int ramp_change(struct store *st, const struct rampart_config *cfg,

@@ -192,6 +192,9 @@ static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid,
     return 0;
 }
 
+/* The pid file this start created, removed again when start-up fails. */
+static char *created_pid_file;
+
 /*
  * Log a start-up error and show it on the command line: directly before
  * the fork, through the waiting parent after it.  Returns "code".
@@ -200,6 +203,8 @@ static int startup_failed(const struct options *opt, int ready_fd, int code,
                           const char *message)
 {
     log_err("%s", message);
+    if (created_pid_file != NULL)
+        unlink(created_pid_file);
     if (ready_fd >= 0)
         daemon_ready(ready_fd, message);
     else if (!opt->foreground)
@@ -250,6 +255,7 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) < 0)
         return startup_failed(opt, -1, EX_CANTCREAT, err);
+    created_pid_file = strdup(cfg->milter.pid_file);
     if (open_socket(cfg, uid, gid, err, sizeof(err)) != 0)
         return startup_failed(opt, -1, EX_UNAVAILABLE, err);
     if (!opt->foreground) {

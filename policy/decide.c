@@ -37,12 +37,38 @@ struct job {
     char part_scopes[QUOTA_DOMAIN_PARTS_MAX][DOMAIN_TEXT_MAX];
     long units;        /* pending or charged units, for the log */
     int pending_added; /* the recipient is in its instance's pending state */
+    int in_flight;     /* counted in its instance's in_flight */
 };
 
 static struct log_repeat store_errors = LOG_REPEAT_INIT(60, "Redis errors");
 
+static void start_eom(struct job *job);
+
+/*
+ * An END-OF-MESSAGE that arrived while RCPT checks of its transaction were
+ * still on their way to Redis waits for them (a client that pipelines the
+ * whole transaction), so it charges exactly the recipients allowed.
+ */
+static void check_finished(struct decider *d, const char *id)
+{
+    struct instance *in = instances_find(d->instances, id);
+    struct job *eom;
+
+    if (in == NULL || --in->in_flight > 0)
+        return;
+    if (in->parked != NULL) {
+        eom = in->parked;
+        in->parked = NULL;
+        start_eom(eom);
+    } else if (in->orphaned) {
+        instances_remove(d->instances, id);
+    }
+}
+
 static void job_free(struct job *job)
 {
+    if (job->in_flight)
+        check_finished(job->d, job->req.instance);
     policy_request_free(&job->req);
     runtime_release(job->rt);
     free(job);
@@ -286,15 +312,51 @@ static int has_limits(const struct rampart_config *cfg,
     return cfg->policy.warmup || msg->domain_part_count > 0;
 }
 
+/*
+ * One END-OF-MESSAGE charges at most QUOTA_DOMAIN_PARTS_MAX domain limit
+ * scopes and LIMITER_MAX_PROVIDERS provider ramps, all in one step; a
+ * recipient that would add one more is deferred (Postfix retries it in a
+ * later transaction).
+ */
+static int scopes_fit(const struct instance *in, const char *const *scopes,
+                      size_t count)
+{
+    size_t limits = 0;
+    size_t ramps = 0;
+
+    if (instance_scopes_full(in, scopes, count))
+        return 0;
+    for (size_t i = 0; i < in->scope_count; i++) {
+        limits += strncmp(in->scopes[i].name, "limit:", 6) == 0;
+        ramps += strncmp(in->scopes[i].name, "ramp:", 5) == 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int known = 0;
+
+        for (size_t k = 0; k < in->scope_count; k++)
+            known |= strcmp(in->scopes[k].name, scopes[i]) == 0;
+        if (known)
+            continue;
+        limits += strncmp(scopes[i], "limit:", 6) == 0;
+        ramps += strncmp(scopes[i], "ramp:", 5) == 0;
+    }
+    return limits <= QUOTA_DOMAIN_PARTS_MAX && ramps <= LIMITER_MAX_PROVIDERS;
+}
+
 /* A new instance on a connection ends the transaction asked about before. */
 static void track_instance(struct job *job)
 {
     size_t len;
     char *last = slot_last_instance(job->slot, &len);
 
+    struct instance *old;
+
     if (strcmp(last, job->req.instance) == 0)
         return;
-    if (last[0] != '\0')
+    old = last[0] != '\0' ? instances_find(job->d->instances, last) : NULL;
+    if (old != NULL && (old->in_flight > 0 || old->parked != NULL))
+        old->orphaned = 1;
+    else if (old != NULL)
         instances_remove(job->d->instances, last);
     snprintf(last, len, "%s", job->req.instance);
 }
@@ -361,8 +423,7 @@ static void start_rcpt(struct job *job)
         job_free(job);
         return;
     }
-    if (in != NULL &&
-        instance_scopes_full(in, job->scope_list, job->scope_count)) {
+    if (in != NULL && !scopes_fit(in, job->scope_list, job->scope_count)) {
         log_info("%s: action=defer stage=rcpt source=%s reason=\"too many "
                  "recipient domains in one transaction\" instance=%s",
                  queue_id(job), job->src->address, job->req.instance);
@@ -378,6 +439,8 @@ static void start_rcpt(struct job *job)
                      queue_id(job), job->norm, job->req.instance);
         else
             job->pending_added = 1;
+        in->in_flight++;
+        job->in_flight = 1;
     }
     send_job(job);
 }
@@ -474,6 +537,18 @@ static void start_eom(struct job *job)
     struct instance *in = job_instance(job);
     int rc;
 
+    if (in != NULL && in->in_flight > 0 && job->req.recipient_list_count == 0) {
+        if (in->parked == NULL) {
+            in->parked = job; /* check_finished() starts it again */
+            return;
+        }
+        log_warn("%s: a second END-OF-MESSAGE for instance %s while the "
+                 "first waits; DUNNO",
+                 queue_id(job), job->req.instance);
+        slot_done(job->slot, "DUNNO");
+        job_free(job);
+        return;
+    }
     job->msg.domain_limits_only = !cfg->policy.warmup;
     if (job->req.recipient_list_count > 0)
         rc = message_from_list(job);
@@ -481,11 +556,20 @@ static void start_eom(struct job *job)
         rc = message_from_instance(job, in);
     else
         rc = 1;
+    if (rc < 0) {
+        /* Charging only part of the message would lose counts: defer it. */
+        log_info("%s: action=defer stage=eom source=%s reason=\"more than %d "
+                 "recipient scopes in one message\" instance=%s",
+                 queue_id(job), job->src->address, QUOTA_DOMAIN_PARTS_MAX,
+                 job->req.instance);
+        if (in != NULL)
+            instances_remove(job->d->instances, job->req.instance);
+        slot_done(job->slot, "451 4.5.3 rampart: too many recipient domains "
+                             "in one message, retry later");
+        job_free(job);
+        return;
+    }
     if (rc != 0 || job->msg.recipients == 0 || !has_limits(cfg, &job->msg)) {
-        if (rc < 0)
-            log_warn("%s: too many recipient scopes to charge at once "
-                     "(instance %s); not charged",
-                     queue_id(job), job->req.instance);
         if (in != NULL)
             instances_remove(job->d->instances, job->req.instance);
         slot_done(job->slot, "DUNNO");

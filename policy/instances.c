@@ -153,7 +153,8 @@ size_t instances_expire(struct instance_table *t, time_t before)
         while (*link != NULL) {
             struct instance *in = *link;
 
-            if (in->touched < before) {
+            if (in->touched < before && in->in_flight == 0 &&
+                in->parked == NULL) {
                 *link = in->next;
                 instance_free(in);
                 t->count--;

@@ -30,7 +30,11 @@ struct instance {
                         those whose check is under way */
     struct instance_scope scopes[INSTANCE_SCOPES_MAX];
     size_t scope_count;
-    char **seen; /* normalized addresses allowed so far */
+    long in_flight; /* RCPT checks sent to Redis, not answered yet */
+    void *parked;   /* END-OF-MESSAGE waiting for them, or NULL */
+    int orphaned;   /* a newer instance replaced it: remove it once
+                       nothing waits on it */
+    char **seen;    /* normalized addresses allowed so far */
     size_t seen_count;
     size_t seen_size;
     time_t touched;
@@ -50,7 +54,8 @@ struct instance *instances_get(struct instance_table *t, const char *id,
 
 void instances_remove(struct instance_table *t, const char *id);
 
-/* Drop entries untouched since "before"; returns how many. */
+/* Drop entries untouched since "before" with nothing in flight; returns
+ * how many. */
 size_t instances_expire(struct instance_table *t, time_t before);
 
 /* Number of open entries. */

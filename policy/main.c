@@ -174,10 +174,15 @@ static void on_minute(evutil_socket_t fd, short what, void *arg)
              aredis_connected(ds->decider.redis) ? "up" : "down");
 }
 
+/* The pid file this start created, removed again when start-up fails. */
+static char *created_pid_file;
+
 static int startup_failed(const struct options *opt, int ready_fd, int code,
                           const char *message)
 {
     log_err("%s", message);
+    if (created_pid_file != NULL)
+        unlink(created_pid_file);
     if (ready_fd >= 0)
         daemon_ready(ready_fd, message);
     else if (!opt->foreground)
@@ -244,6 +249,7 @@ static int run(const struct options *opt, struct rampart_config *cfg)
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->policy.pid_file, err, sizeof(err))) < 0)
         return startup_failed(opt, -1, EX_CANTCREAT, err);
+    created_pid_file = strdup(cfg->policy.pid_file);
 
     /* Listen before forking, so a busy address shows on the command line. */
     ds.base = event_base_new();

@@ -45,7 +45,8 @@ struct conn {
     size_t slots;
     char last_instance[128]; /* the transaction this client last asked on */
     int busy;                /* a callback of this connection is running */
-    int eof;                 /* the client half-closed */
+    int closing; /* read no more; close once earlier replies are out */
+    int eof;     /* the client half-closed */
 };
 
 struct server {
@@ -73,13 +74,14 @@ static void conn_release(struct conn *c)
     free(c);
 }
 
+/* Close the socket; conn_release() frees the rest when nothing refers to
+ * the connection any more. */
 static void conn_close(struct conn *c)
 {
     if (c->bev == NULL)
         return;
     bufferevent_free(c->bev);
     c->bev = NULL;
-    conn_release(c);
 }
 
 static void on_drained(struct bufferevent *bev, void *arg)
@@ -87,8 +89,10 @@ static void on_drained(struct bufferevent *bev, void *arg)
     struct conn *c = arg;
 
     (void)bev;
-    if (c->eof && c->head == NULL)
+    if ((c->eof || c->closing) && c->head == NULL) {
         conn_close(c);
+        conn_release(c);
+    }
 }
 
 /* Write every finished reply at the head of the queue, in order. */
@@ -102,14 +106,17 @@ static void flush_replies(struct conn *c)
         if (c->head == NULL)
             c->tail = NULL;
         c->slots--;
-        if (c->bev != NULL && s->close_after)
-            conn_close(c);
-        else if (c->bev != NULL)
+        if (s->close_after && !c->closing && c->bev != NULL) {
+            /* A malformed request: the replies before it still go out. */
+            c->closing = 1;
+            bufferevent_disable(c->bev, EV_READ);
+        } else if (c->bev != NULL && !c->closing) {
             evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
                                 s->action);
+        }
         free(s);
     }
-    if (c->bev != NULL && c->eof && c->head == NULL &&
+    if (c->bev != NULL && (c->eof || c->closing) && c->head == NULL &&
         evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
         conn_close(c);
     c->busy--;
@@ -128,11 +135,18 @@ void slot_done(struct slot *slot, const char *action)
     flush_replies(c);
 }
 
+/* Stop reading; the connection closes once earlier replies are out. */
 static void protocol_error(struct conn *c, const char *why)
 {
     log_repeat(&protocol_errors, LOG_WARNING,
                "closing policy connection from %s: %s", c->peer, why);
-    conn_close(c);
+    if (c->bev == NULL || c->closing)
+        return;
+    c->closing = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    evbuffer_drain(bufferevent_get_input(c->bev),
+                   evbuffer_get_length(bufferevent_get_input(c->bev)));
+    flush_replies(c);
 }
 
 /* Hand the request read so far to the decision code. */
@@ -163,7 +177,7 @@ static void read_requests(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
 
-    while (c->bev != NULL) {
+    while (c->bev != NULL && !c->closing) {
         struct evbuffer_ptr eol =
             evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
         size_t line_len;
@@ -217,7 +231,7 @@ static void on_eof(struct conn *c)
     if (evbuffer_get_length(in) > 0)
         evbuffer_add(in, "\n", 1);
     read_requests(c);
-    if (c->bev != NULL && evbuffer_get_length(c->request) > 0)
+    if (c->bev != NULL && !c->closing && evbuffer_get_length(c->request) > 0)
         dispatch(c);
     if (c->bev != NULL) {
         bufferevent_disable(c->bev, EV_READ);

@@ -144,8 +144,6 @@ t_expect_eq "Redis charge after 10 pipelined RCPTs" "$(t_policy_counter pipe day
 # An END-OF-MESSAGE without recipient_count written right behind its
 # RCPTs, before their answers: it must charge the 3 recipients the checks
 # allow (trim.test has room for 3).
-# KNOWN BUG: policyd charges the recipient whose check is still under way
-# as well (decide.c, start_eom), and the charge of 4 is refused whole.
 redis-cli -p "$LB_REDIS_PORT" del "$(t_policy_key trim day)" >/dev/null
 requests=""
 for i in $(seq 1 4); do
@@ -157,9 +155,9 @@ out=$(t_policy session "$MAIN" --pipeline <<<"$requests")
 t_expect_eq "RCPT replies before a pipelined END-OF-MESSAGE" \
     "$(grep '^action=' <<<"$out" | head -n4 | cut -c1-14 | tr '\n' ' ')" \
     "action=DUNNO action=DUNNO action=DUNNO action=450 4.7 "
-t_expect_eq "KNOWN BUG: reply to an END-OF-MESSAGE pipelined behind its RCPTs" \
+t_expect_eq "reply to an END-OF-MESSAGE pipelined behind its RCPTs" \
     "$(grep '^action=' <<<"$out" | sed -n 5p)" "action=DUNNO"
-t_expect_eq "KNOWN BUG: Redis charge of an END-OF-MESSAGE pipelined behind its RCPTs" \
+t_expect_eq "Redis charge of an END-OF-MESSAGE pipelined behind its RCPTs" \
     "$(t_policy_counter trim day)" 10
 redis-cli -p "$LB_REDIS_PORT" del "$(t_policy_key trim day)" >/dev/null
 
@@ -305,10 +303,8 @@ for i in "${!malformed[@]}"; do
         "malformed policy request from unix: ${reasons[$i]}; closing the connection without a reply"
 done
 # A malformed request behind a good one: the good one is answered first.
-# KNOWN BUG: the close frees the connection's output buffer before the
-# reply to the good request is written (server.c, flush_replies).
 out=$(printf '%s' "$(t_req CONNECT before-bad)"$'\n\nnot a pair\n\n' | t_policy raw "$MAIN" --timeout 5)
-t_expect_eq "KNOWN BUG: replies before a malformed request" "$(head -n1 <<<"$out")" "replies=1"
+t_expect_eq "replies before a malformed request" "$(head -n1 <<<"$out")" "replies=1"
 t_expect_match "connection after the malformed request" "$out" "^closed_ms=[0-9]+$"
 
 # --- Exim style: one request, half-close, reply, close ----------------------------------

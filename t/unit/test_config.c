@@ -389,7 +389,7 @@ static const struct error_case error_cases[] = {
      "providers[0]", "missing key \"name\"", "each provider has a name"},
     {"provider_no_domains",
      SOURCES ROUTES "providers = ( { name = \"gmail\"; } );\n", 3,
-     "providers[0]", NULL, "a provider lists domains, suffixes or both"},
+     "providers[0]", NULL, "a provider lists at least one of its domains or suffixes"},
     {"provider_domain_shared",
      SOURCES ROUTES
      "providers = (\n"
