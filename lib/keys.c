@@ -33,9 +33,9 @@ int keys_hour(char *buf, size_t len, const char *prefix, const char *source,
     char text[CAL_DATE_TEXT];
 
     cal_format_date(date, text, sizeof(text));
-    return fits(
-        snprintf(buf, len, "%s:{%s}:hour:%sT%02d", prefix, source, text, hour),
-        len);
+    return fits(snprintf(buf, len, "%s:{%s}:hour:%sT%02d%s", prefix, source,
+                         text, hour % 24, hour >= 24 ? "b" : ""),
+                len);
 }
 
 int keys_ramp(char *buf, size_t len, const char *prefix, const char *source,
@@ -76,7 +76,8 @@ int keys_policy(char *buf, size_t len, const char *prefix, const char *source,
         return fits(snprintf(buf, len, "%s:{%s}:policy:%s:day:%s", prefix,
                              source, scope, text),
                     len);
-    return fits(snprintf(buf, len, "%s:{%s}:policy:%s:hour:%sT%02d", prefix,
-                         source, scope, text, hour),
+    return fits(snprintf(buf, len, "%s:{%s}:policy:%s:hour:%sT%02d%s",
+                         prefix, source, scope, text, hour % 24,
+                         hour >= 24 ? "b" : ""),
                 len);
 }

@@ -36,7 +36,11 @@ int keys_day(char *buf, size_t len, const char *prefix, const char *source,
 int keys_day_prefix(char *buf, size_t len, const char *prefix,
                     const char *source);
 
-/* PREFIX:{SOURCE}:hour:DATETHH for local hour "hour" of "date". */
+/*
+ * PREFIX:{SOURCE}:hour:DATETHH for local hour "hour" of "date"; hour + 24
+ * names the second pass of an hour repeated when clocks go back
+ * (DATETHHb).
+ */
 int keys_hour(char *buf, size_t len, const char *prefix, const char *source,
               struct cal_date date, int hour);
 

@@ -88,6 +88,11 @@ static struct limiter_limit *add_limit(struct limiter_request *req)
 }
 
 /* The local clock hour that contains "now": its number and interval. */
+/*
+ * The local clock hour that contains "now": its number and interval.  On
+ * the day clocks go back, the repeated hour is two windows of one real
+ * hour each; the second gets hour + 24, which keys name "THHb".
+ */
 static int hour_window(const struct cal_day *day, time_t now, int *hour,
                        time_t *start, time_t *end)
 {
@@ -97,12 +102,20 @@ static int hour_window(const struct cal_day *day, time_t now, int *hour,
 
         if (from == (time_t)-1 || to == (time_t)-1)
             return -1;
-        if (now >= from && now < to) {
-            *hour = h;
-            *start = from;
-            *end = to;
-            return 0;
+        if (now < from || now >= to)
+            continue;
+        *hour = h;
+        *start = from;
+        *end = to;
+        if (to - from > 3600) {
+            if (now < from + 3600) {
+                *end = from + 3600;
+            } else {
+                *hour = h + 24;
+                *start = from + 3600;
+            }
         }
+        return 0;
     }
     return -1;
 }

@@ -241,8 +241,8 @@ START_TEST(hourly_limit)
 END_TEST
 
 /*
- * On Berlin's 25-hour day the wall clock shows 02:xx twice.  Both instants
- * count against the hour key T02, whose window spans both.
+ * On Berlin's 25-hour day the wall clock shows 02:xx twice.  Each pass is
+ * a window of one real hour: T02, then T02b.
  */
 START_TEST(hourly_limit_fall_back)
 {
@@ -250,16 +250,24 @@ START_TEST(hourly_limit_fall_back)
     struct source src = {.address = "203.0.113.10", .daily_cap = 1000};
     struct quota_message msg = message(1);
     struct limiter_request req;
-    const time_t instants[] = {OCT25_UTC + 1800, OCT25_UTC + 5400};
+    static const struct {
+        time_t at;
+        const char *key;
+        time_t start;
+    } passes[] = {
+        {OCT25_UTC + 1800, "rampart:{203.0.113.10}:hour:2026-10-25T02",
+         OCT25_UTC},
+        {OCT25_UTC + 5400, "rampart:{203.0.113.10}:hour:2026-10-25T02b",
+         OCT25_UTC + 3600},
+    };
 
     set_zone("Europe/Berlin");
     src.pacing.per_hour = 50;
     for (size_t i = 0; i < 2; i++) {
-        build_ok(&cfg, &src, instants[i], LIMITER_CHARGE, &msg, NULL, &req);
-        ck_assert_str_eq(req.limits[1].key,
-                         "rampart:{203.0.113.10}:hour:2026-10-25T02");
-        ck_assert_int_eq(req.limits[1].window_start, OCT25_UTC);
-        ck_assert_int_eq(req.limits[1].window_end, OCT25_UTC + 7200);
+        build_ok(&cfg, &src, passes[i].at, LIMITER_CHARGE, &msg, NULL, &req);
+        ck_assert_str_eq(req.limits[1].key, passes[i].key);
+        ck_assert_int_eq(req.limits[1].window_start, passes[i].start);
+        ck_assert_int_eq(req.limits[1].window_end, passes[i].start + 3600);
     }
 }
 END_TEST
