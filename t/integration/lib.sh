@@ -393,12 +393,24 @@ t_ramp_field() {
 # message, alternately to milter-a's and milter-b's listener.  Every reply
 # goes to $LB_DIR/TAG.out.
 t_offer() {
-    local tag=$1 total=$2 per=$3 domain=${4:-example.net}
+    t_offer_via ab "$@"
+}
+
+# t_offer_via LISTENERS TAG RECIPIENTS PER_MESSAGE [DOMAIN]: t_offer through
+# milter-a's listener only (LISTENERS a), milter-b's (b) or both in turn
+# (ab).
+t_offer_via() {
+    local via=$1 tag=$2 total=$3 per=$4 domain=${5:-example.net}
     local n=0 message=0 port rcpts
     : >"$LB_DIR/$tag.out"
     while [ "$n" -lt "$total" ]; do
         message=$((message + 1))
-        port=$(t_port $((3 + (message + 1) % 2)))
+        case $via in
+        a) port=$(t_port 3) ;;
+        b) port=$(t_port 4) ;;
+        ab) port=$(t_port $((3 + (message + 1) % 2))) ;;
+        *) lb_die "t_offer_via: invalid listeners \"$via\": use a, b or ab" ;;
+        esac
         rcpts=()
         while [ "$n" -lt "$total" ] && [ "${#rcpts[@]}" -lt "$per" ]; do
             n=$((n + 1))

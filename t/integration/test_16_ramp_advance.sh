@@ -14,7 +14,7 @@ set -euo pipefail
 t_init "$@"
 
 SOURCE=127.0.0.11
-PER_MESSAGE=5
+PER_MESSAGE=10
 
 t_two_milters 1 10:00 <<CONF
 schedules: { ramp: { per_day = [10, 20, 40, 80, 160]; }; };
@@ -33,9 +33,9 @@ sending_day() {
     DATE_OF[$day]=$T_CLOCK_DATE
 
     # The first decision of the day, from both milters at once.
-    t_offer "$tag-a" 1 1 &
+    t_offer_via a "$tag-a" 1 1 &
     local offer_a=$!
-    t_offer "$tag-b" 1 1 &
+    t_offer_via b "$tag-b" 1 1 &
     wait "$offer_a" $!
     t_offer "$tag" $((offered - 2)) "$PER_MESSAGE"
     t_drain mta
