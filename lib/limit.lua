@@ -12,9 +12,9 @@
 --   clock_offset        seconds added to Redis TIME
 --   today               local date "YYYY-MM-DD" the C side computed
 --   day_start, day_end  UTC seconds of that day
---   ramp: state_key log_key day_prefix start initial_step schedule spec
---         unit_field min_use max_bounce max_complaint on_block block_step
---         history
+--   ramp: "-", or "ramp" state_key log_key day_prefix start initial_step
+--         schedule spec unit_field min_use max_bounce max_complaint on_block
+--         block_step history
 --   provider ramps: count, then per ramp: name share
 --   limits: count (= #KEYS), then per limit i (counter hash KEYS[i]):
 --         window_start window_end expire_at unit cap_kind cap_value
@@ -128,14 +128,19 @@ end
 -- ---------------------------------------------------------------------------
 -- Ramp state
 
-local ramp = {
-  state_key = take(), log_key = take(), day_prefix = take(),
-  start = take(), initial_step = take_number(), schedule = take(),
-  spec = take(), unit_field = take(),
-  min_use = take_number(), max_bounce = take_number(),
-  max_complaint = take_number(), on_block = take(),
-  block_step = take_number(), history = take_number()
-}
+-- The ramp section is "-" when no limit needs the source's ramp (only
+-- fixed domain limits of rampart-policyd): the state is then not read.
+local ramp = nil
+if take() == 'ramp' then
+  ramp = {
+    state_key = take(), log_key = take(), day_prefix = take(),
+    start = take(), initial_step = take_number(), schedule = take(),
+    spec = take(), unit_field = take(),
+    min_use = take_number(), max_bounce = take_number(),
+    max_complaint = take_number(), on_block = take(),
+    block_step = take_number(), history = take_number()
+  }
+end
 
 local FIELDS = {'schedule', 'start', 'step', 'day', 'cap', 'spec',
                 'paused', 'paused_reason', 'paused_until',
@@ -314,17 +319,22 @@ local function effective_cap(st)
   return tonumber(st.cap)
 end
 
-local ip = load_state(ramp.state_key)
-if ip.schedule and ip.schedule ~= ramp.schedule then
-  return {'schedule', sec, usec, ip.schedule}
-end
-ip = prepare(ramp.state_key, ramp.log_key, '', ip, 1)
-local step = tonumber(ip.step)
-local ip_cap = effective_cap(ip)
+local ip = nil
+local step = 0
+local ip_cap = 0
+if ramp then
+  ip = load_state(ramp.state_key)
+  if ip.schedule and ip.schedule ~= ramp.schedule then
+    return {'schedule', sec, usec, ip.schedule}
+  end
+  ip = prepare(ramp.state_key, ramp.log_key, '', ip, 1)
+  step = tonumber(ip.step)
+  ip_cap = effective_cap(ip)
 
--- Before its start date a source sends nothing; only day 1 starts the ramp.
-if today < ip.start then
-  return {'over', sec, usec, 'start', 0, 0, 0, 0, step, ip.start, ip_cap}
+  -- Before its start date a source sends nothing; day 1 starts the ramp.
+  if today < ip.start then
+    return {'over', sec, usec, 'start', 0, 0, 0, 0, step, ip.start, ip_cap}
+  end
 end
 
 -- Provider ramps share the source's schedule; each keeps its own step.
@@ -396,7 +406,7 @@ local function refuse(what, index, used, cap, retry_at, detail)
           detail or '', ip_cap}
 end
 
-if ip.paused == '1' then
+if ip and ip.paused == '1' then
   return refuse('paused', 0, 0, 0, tonumber(ip.paused_until) or 0,
                 ip.paused_reason or '')
 end

@@ -72,6 +72,11 @@ static const char *block_word(enum block_action action)
 
 static void push_ramp(struct limiter_argv *out, const struct limiter_ramp *r)
 {
+    if (r->skip) {
+        push_str(out, "-");
+        return;
+    }
+    push_str(out, "ramp");
     push_str(out, r->state_key);
     push_str(out, r->log_key);
     push_str(out, r->day_prefix);

@@ -34,8 +34,13 @@ enum limiter_mode {
     LIMITER_EXPLAIN /* like CHECK, but writes nothing at all */
 };
 
-/* The ramp of the source: its state key and the defaults to create it. */
+/*
+ * The ramp of the source: its state key and the defaults to create it.
+ * "skip" leaves it out (no limit needs the source's cap or state); the
+ * source is then neither paused nor started by the script.
+ */
 struct limiter_ramp {
+    int skip;
     char state_key[LIMITER_KEY_MAX];  /* PREFIX:{SOURCE}:ramp */
     char log_key[LIMITER_KEY_MAX];    /* PREFIX:{SOURCE}:ramp:log */
     char day_prefix[LIMITER_KEY_MAX]; /* PREFIX:{SOURCE}:day: */

@@ -10,6 +10,7 @@
 
 #include "keys.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -272,6 +273,15 @@ static int add_domain_limits(const struct rampart_config *cfg,
     return 0;
 }
 
+/* Whether a domain limit of "msg" is a share of the source's cap. */
+static int needs_source_cap(const struct quota_message *msg)
+{
+    for (size_t i = 0; i < msg->domain_part_count; i++)
+        if (msg->domain_parts[i].limit->share_of_cap > 0.0)
+            return 1;
+    return 0;
+}
+
 int quota_build(const struct rampart_config *cfg, const struct source *src,
                 time_t now, enum limiter_mode mode,
                 const struct quota_message *msg, const char *schedule,
@@ -279,7 +289,9 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
 {
     struct limiter_limit *day;
 
-    memset(req, 0, sizeof(*req));
+    /* The limits are cleared one by one as add_limit() hands them out. */
+    memset(req, 0, offsetof(struct limiter_request, limits));
+    memset(&req->pacing, 0, sizeof(req->pacing));
     req->mode = mode;
     req->clock_offset = cfg->test_clock_offset;
     if (cal_day_at(now, &req->day) != 0) {
@@ -288,8 +300,11 @@ int quota_build(const struct rampart_config *cfg, const struct source *src,
                  (long long)now, cfg->timezone);
         return -1;
     }
-    if (fill_ramp(cfg, src, schedule, &req->ramp, err, errlen) != 0)
+    if (msg->domain_limits_only && !needs_source_cap(msg)) {
+        req->ramp.skip = 1;
+    } else if (fill_ramp(cfg, src, schedule, &req->ramp, err, errlen) != 0) {
         return -1;
+    }
 
     if (msg->domain_limits_only) {
         if (add_domain_limits(cfg, src, now, msg, req) != 0)

@@ -258,7 +258,7 @@ out_has "192.0.2.10: resumed"
     fail "resume left the paused field"
 run 0 pause 192.0.2.10 --provider gmail --until '2027-03-11 08:30' \
     --reason "gmail 421"
-out_has "192.0.2.10 provider gmail: paused, all mail is deferred,"
+out_has "192.0.2.10 provider gmail: paused, its recipients are deferred,"
 out_has "until 2027-03-11 08:30 UTC: gmail 421"
 field_is 't:{192.0.2.10}:ramp:gmail' paused_until \
     "$(date -u -d '2027-03-11 08:30:00' +%s)"

@@ -171,6 +171,7 @@ START_TEST(build_evalsha_layout)
         "1796342400",
         "1796428800",
         /* ramp */
+        "ramp",
         "rampart:{203.0.113.10}:ramp",
         "rampart:{203.0.113.10}:ramp:log",
         "rampart:{203.0.113.10}:day:",
@@ -278,25 +279,38 @@ START_TEST(build_fixed_messages)
     req.limits[0].unit = UNIT_MESSAGES;
     hold.on_block = BLOCK_HOLD;
     limiter_build(&req, 0, &args);
-    assert_arg(&args, 16, "");
-    assert_arg(&args, 17, "fixed:20000");
-    assert_arg(&args, 18, "messages");
-    assert_arg(&args, 22, "hold");
-    assert_arg(&args, 32, "m");
+    assert_arg(&args, 17, "");
+    assert_arg(&args, 18, "fixed:20000");
+    assert_arg(&args, 19, "messages");
+    assert_arg(&args, 23, "hold");
+    assert_arg(&args, 33, "m");
 
     hold.on_block = BLOCK_PAUSE;
     limiter_build(&req, 0, &args);
-    assert_arg(&args, 22, "pause");
+    assert_arg(&args, 23, "pause");
 }
 END_TEST
 
 /* Every limit, every provider ramp and pacing fit in LIMITER_ARGC_MAX. */
+/* A request without the ramp sends "-" in its place. */
+START_TEST(build_ramp_skipped)
+{
+    struct limiter_request req = sample_request();
+    struct limiter_argv args;
+
+    req.ramp.skip = 1;
+    limiter_build(&req, 0, &args);
+    assert_arg(&args, 3 + (int)req.count + 5, "-");
+    assert_arg(&args, 3 + (int)req.count + 6, "1"); /* provider ramps */
+}
+END_TEST
+
 START_TEST(build_max_everything)
 {
     struct limiter_request req = sample_request();
     struct limiter_argv args;
     static char names[LIMITER_MAX_PROVIDERS][32];
-    const int want_argc = 3 + LIMITER_MAX_LIMITS + 5 + 14 + 1 +
+    const int want_argc = 3 + LIMITER_MAX_LIMITS + 5 + 15 + 1 +
                           2 * LIMITER_MAX_PROVIDERS + 1 +
                           8 * LIMITER_MAX_LIMITS + 8;
 
@@ -324,8 +338,8 @@ START_TEST(build_max_everything)
     ck_assert_int_le(args.argc, LIMITER_ARGC_MAX);
     assert_arg(&args, 2, count);
     assert_arg(&args, 3 + LIMITER_MAX_LIMITS - 1, last_key);
-    assert_arg(&args, 3 + LIMITER_MAX_LIMITS + 5 + 14, "8");
-    assert_arg(&args, 3 + LIMITER_MAX_LIMITS + 5 + 14 + 2 * 8 - 1, "provider7");
+    assert_arg(&args, 3 + LIMITER_MAX_LIMITS + 5 + 15, "8");
+    assert_arg(&args, 3 + LIMITER_MAX_LIMITS + 5 + 15 + 2 * 8 - 1, "provider7");
     assert_arg(&args, want_argc - 8 - 3, "1000000000000");
     assert_arg(&args, want_argc - 8, "pace");
 }
@@ -634,6 +648,7 @@ static Suite *test_suite(void)
     tcase_add_test(build, build_eval_check_mode);
     tcase_add_test(build, build_explain_without_pacing);
     tcase_add_test(build, build_fixed_messages);
+    tcase_add_test(build, build_ramp_skipped);
     tcase_add_test(build, build_max_everything);
     suite_add_tcase(s, build);
 
