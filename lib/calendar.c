@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@
 
 /* Widest shift of a local midnight from UTC midnight, with margin. */
 #define MAX_ZONE_SHIFT (30L * 3600)
+
+/* Largest DST step of any zone (2 h, as Antarctica/Troll), with margin. */
+#define MAX_DST_STEP (3L * 3600)
+
+/* Bumped by cal_set_zone(), so that cached days of another zone expire. */
+static atomic_uint zone_generation;
 
 long cal_days_from_civil(struct cal_date d)
 {
@@ -145,6 +152,7 @@ int cal_set_zone(const char *zone, char *err, size_t errlen)
         return -1;
     }
     tzset();
+    atomic_fetch_add(&zone_generation, 1);
     return 0;
 }
 
@@ -164,18 +172,17 @@ static int local_wall(time_t t, long long *wall)
     return 0;
 }
 
-time_t cal_local_time(struct cal_date date, long seconds)
+/* Binary search for the first second whose wall clock reaches "target". */
+static time_t search_local_time(long long target)
 {
-    long long target = (long long)cal_days_from_civil(date) * 86400 + seconds;
     time_t lo = (time_t)(target - MAX_ZONE_SHIFT);
     time_t hi = (time_t)(target + MAX_ZONE_SHIFT);
     long long wall;
 
     /*
-     * Binary search for the first second whose wall clock reaches the
-     * target.  The wall clock only jumps back by a DST step (at most a few
-     * hours), so within this window the predicate changes once in every
-     * zone whose fall-back does not cross midnight.
+     * The wall clock only jumps back by a DST step (at most a few hours),
+     * so within this window the predicate changes once in every zone whose
+     * fall-back does not cross midnight.
      */
     if (local_wall(lo, &wall) != 0 || wall >= target)
         return -1;
@@ -194,11 +201,59 @@ time_t cal_local_time(struct cal_date date, long seconds)
     return hi;
 }
 
+/* Local wall clock minus UTC at "t", in seconds. */
+static int utc_offset(time_t t, long long *offset)
+{
+    long long wall;
+
+    if (local_wall(t, &wall) != 0)
+        return -1;
+    *offset = wall - (long long)t;
+    return 0;
+}
+
+time_t cal_local_time(struct cal_date date, long seconds)
+{
+    long long target = (long long)cal_days_from_civil(date) * 86400 + seconds;
+    long long guess_offset;
+    long long offset;
+    long long before;
+    long long after;
+    time_t t;
+
+    /*
+     * Away from a DST change the offset is the same for hours around the
+     * answer, which is then target minus that offset: a few localtime_r()
+     * calls instead of a search.  Near a change (a gap or a repeated hour)
+     * the offsets differ and the search decides.
+     */
+    if (utc_offset((time_t)target, &guess_offset) != 0)
+        return -1;
+    t = (time_t)(target - guess_offset);
+    if (utc_offset(t, &offset) != 0 ||
+        utc_offset(t - MAX_DST_STEP, &before) != 0 ||
+        utc_offset(t + MAX_DST_STEP, &after) != 0)
+        return -1;
+    if (offset == guess_offset && before == offset && after == offset)
+        return t;
+    return search_local_time(target);
+}
+
 int cal_day_at(time_t t, struct cal_day *out)
 {
+    /* Most calls of a thread fall on the day of its previous call. */
+    static _Thread_local struct cal_day cached;
+    static _Thread_local unsigned cached_generation;
+    static _Thread_local int cached_valid;
+    unsigned generation = atomic_load(&zone_generation);
     struct tm tm;
     struct cal_date next;
 
+    if (cached_valid && cached_generation == generation && t >= cached.start &&
+        t < cached.end) {
+        *out = cached;
+        return 0;
+    }
     if (localtime_r(&t, &tm) == NULL)
         return -1;
     out->date.year = tm.tm_year + 1900;
@@ -209,6 +264,9 @@ int cal_day_at(time_t t, struct cal_day *out)
     out->end = cal_local_time(next, 0);
     if (out->start == (time_t)-1 || out->end == (time_t)-1)
         return -1;
+    cached = *out;
+    cached_generation = generation;
+    cached_valid = 1;
     return 0;
 }
 

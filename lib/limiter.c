@@ -19,12 +19,33 @@ static void push_str(struct limiter_argv *out, const char *s)
     push(out, s, strlen(s));
 }
 
+/* Write "value" in decimal; snprintf() costs more than the rest of a
+ * request's arguments together. */
+static size_t format_long(char *buf, long long value)
+{
+    char digits[24];
+    size_t n = 0;
+    size_t len = 0;
+    unsigned long long v = value < 0 ? 0ULL - (unsigned long long)value
+                                     : (unsigned long long)value;
+
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    if (value < 0)
+        buf[len++] = '-';
+    while (n > 0)
+        buf[len++] = digits[--n];
+    buf[len] = '\0';
+    return len;
+}
+
 static void push_long(struct limiter_argv *out, long long value)
 {
     char *buf = out->numbers[out->argc];
-    int len = snprintf(buf, sizeof(out->numbers[0]), "%lld", value);
 
-    push(out, buf, (size_t)len);
+    push(out, buf, format_long(buf, value));
 }
 
 /* Push a copy of a short text, kept in the argument's number slot. */
@@ -39,8 +60,14 @@ static void push_copy(struct limiter_argv *out, const char *text)
 static void push_double(struct limiter_argv *out, double value)
 {
     char *buf = out->numbers[out->argc];
-    int len = snprintf(buf, sizeof(out->numbers[0]), "%.17g", value);
+    int len;
 
+    /* Caps are whole numbers; only shares and rates need %.17g. */
+    if (value == (double)(long long)value && value < 1e15 && value > -1e15) {
+        push_long(out, (long long)value);
+        return;
+    }
+    len = snprintf(buf, sizeof(out->numbers[0]), "%.17g", value);
     push(out, buf, (size_t)len);
 }
 

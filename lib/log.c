@@ -4,8 +4,10 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool log_stderr;
 static bool log_debug_on;
@@ -23,12 +25,34 @@ void log_set_debug(bool debug)
     log_debug_on = debug;
 }
 
+/*
+ * Whether a syslog daemon listens on /dev/log, checked at most once a
+ * second.  Without one, glibc's syslog() makes a new socket and a failed
+ * connect for every line, which costs more than the decision it logs.
+ */
+static bool syslog_available(void)
+{
+    static atomic_llong checked_at;
+    static atomic_bool available;
+    long long now = (long long)time(NULL);
+
+    if (atomic_load(&checked_at) != now) {
+        struct stat st;
+
+        atomic_store(&available,
+                     stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode));
+        atomic_store(&checked_at, now);
+    }
+    return atomic_load(&available);
+}
+
 static void log_v(int priority, const char *fmt, va_list ap)
 {
     char line[2048];
 
     vsnprintf(line, sizeof(line), fmt, ap);
-    syslog(priority, "%s", line);
+    if (syslog_available())
+        syslog(priority, "%s", line);
     if (log_stderr)
         fprintf(stderr, "%s: %s\n", log_ident, line);
 }
@@ -79,7 +103,8 @@ static void report_suppressed(struct log_repeat *r, int priority, time_t now)
              "%lu more %s in the last %lld s (not logged "
              "one by one)",
              r->suppressed, r->what, (long long)(now - r->last_logged));
-    syslog(priority, "%s", line);
+    if (syslog_available())
+        syslog(priority, "%s", line);
     if (log_stderr)
         fprintf(stderr, "%s: %s\n", log_ident, line);
     r->suppressed = 0;

@@ -97,28 +97,30 @@ static struct limiter_limit *add_limit(struct limiter_request *req)
 static int hour_window(const struct cal_day *day, time_t now, int *hour,
                        time_t *start, time_t *end)
 {
-    for (int h = 0; h < 24; h++) {
-        time_t from = cal_local_time(day->date, (long)h * 3600);
-        time_t to = cal_local_time(day->date, (long)(h + 1) * 3600);
+    struct tm tm;
+    time_t from;
+    time_t to;
+    int h;
 
-        if (from == (time_t)-1 || to == (time_t)-1)
-            return -1;
-        if (now < from || now >= to)
-            continue;
-        *hour = h;
-        *start = from;
-        *end = to;
-        if (to - from > 3600) {
-            if (now < from + 3600) {
-                *end = from + 3600;
-            } else {
-                *hour = h + 24;
-                *start = from + 3600;
-            }
+    if (localtime_r(&now, &tm) == NULL)
+        return -1;
+    h = tm.tm_hour;
+    from = cal_local_time(day->date, (long)h * 3600);
+    to = cal_local_time(day->date, (long)(h + 1) * 3600);
+    if (from == (time_t)-1 || to == (time_t)-1 || now < from || now >= to)
+        return -1;
+    *hour = h;
+    *start = from;
+    *end = to;
+    if (to - from > 3600) {
+        if (now < from + 3600) {
+            *end = from + 3600;
+        } else {
+            *hour = h + 24;
+            *start = from + 3600;
         }
-        return 0;
     }
-    return -1;
+    return 0;
 }
 
 static int is_weekend(struct cal_date d)
@@ -343,12 +345,17 @@ too_many:
     return -1;
 }
 
-/* "HH:MM ZONE" when "t" is today or the next midnight, else with a date. */
+/*
+ * "HH:MM ZONE" when "t" is today or the next midnight, else with a date.
+ * The minute is rounded up, so the time shown is never before "t".
+ */
 static void format_retry(time_t t, const struct cal_day *day, char *buf,
                          size_t len)
 {
     char clock[64];
     struct cal_day at;
+
+    t = (t + 59) / 60 * 60;
 
     if (cal_format_clock(t, clock, sizeof(clock)) != 0)
         snprintf(clock, sizeof(clock), "%lld", (long long)t);

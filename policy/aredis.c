@@ -47,6 +47,9 @@ struct aredis {
     struct timespec reconnect_at;
     int backoff_ms;
     int freeing;
+    char *command; /* the RESP text of the call being sent, reused */
+    size_t command_len;
+    size_t command_size;
 };
 
 static struct log_repeat redis_errors = LOG_REPEAT_INIT(60, "Redis errors");
@@ -311,12 +314,70 @@ void aredis_free(struct aredis *r)
     fail_all(r, "shutting down");
     if (r->tick != NULL)
         event_free(r->tick);
+    free(r->command);
     free(r->username);
     if (r->password != NULL) {
         explicit_bzero(r->password, strlen(r->password));
         free(r->password);
     }
     free(r);
+}
+
+/* Append "len" bytes to the command buffer, growing it as needed. */
+static int append(struct aredis *r, const char *data, size_t len)
+{
+    if (r->command_len + len > r->command_size) {
+        size_t size = r->command_size ? r->command_size : 4096;
+        char *grown;
+
+        while (size < r->command_len + len)
+            size *= 2;
+        grown = realloc(r->command, size);
+        if (grown == NULL)
+            return -1;
+        r->command = grown;
+        r->command_size = size;
+    }
+    memcpy(r->command + r->command_len, data, len);
+    r->command_len += len;
+    return 0;
+}
+
+/* "*N" or "$N" and CRLF: the RESP headers of a command and its strings. */
+static int append_header(struct aredis *r, char kind, size_t n)
+{
+    char buf[32];
+    char digits[24];
+    size_t len = 0;
+    size_t k = 0;
+
+    buf[len++] = kind;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    while (k > 0)
+        buf[len++] = digits[--k];
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    return append(r, buf, len);
+}
+
+/*
+ * Format the command as RESP here: hiredis 0.14 formats each header with
+ * a printf-like routine, which costs more than the rest of a decision.
+ */
+static int format_command(struct aredis *r, int argc, const char **argv,
+                          const size_t *argvlen)
+{
+    r->command_len = 0;
+    if (append_header(r, '*', (size_t)argc) != 0)
+        return -1;
+    for (int i = 0; i < argc; i++)
+        if (append_header(r, '$', argvlen[i]) != 0 ||
+            append(r, argv[i], argvlen[i]) != 0 || append(r, "\r\n", 2) != 0)
+            return -1;
+    return 0;
 }
 
 int aredis_eval(struct aredis *r, const char *sha1, int argc, const char **argv,
@@ -342,8 +403,9 @@ int aredis_eval(struct aredis *r, const char *sha1, int argc, const char **argv,
     argvlen[0] = 7;
     argv[1] = sha1;
     argvlen[1] = strlen(sha1);
-    if (redisAsyncCommandArgv(r->ac, on_reply, c, argc, argv, argvlen) !=
-        REDIS_OK) {
+    if (format_command(r, argc, argv, argvlen) != 0 ||
+        redisAsyncFormattedCommand(r->ac, on_reply, c, r->command,
+                                   r->command_len) != REDIS_OK) {
         free(c);
         cb(NULL, "cannot queue the Redis command", arg);
         return -1;

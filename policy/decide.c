@@ -10,6 +10,7 @@
 #include "route.h"
 #include "runtime.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,6 @@ struct job {
     const struct source *src;
     enum limiter_mode mode;
     struct quota_message msg;
-    struct limiter_request lreq;
     time_t now;
     char schedule[256];
     const char *named_schedule;
@@ -38,6 +38,8 @@ struct job {
     long units;        /* pending or charged units, for the log */
     int pending_added; /* the recipient is in its instance's pending state */
     int in_flight;     /* counted in its instance's in_flight */
+    /* Last: decide_request() clears only the fields before it. */
+    struct limiter_request lreq;
 };
 
 static struct log_repeat store_errors = LOG_REPEAT_INIT(60, "Redis errors");
@@ -584,13 +586,14 @@ void decide_request(void *ctx, struct slot *slot, const char *text, size_t len,
                     const char *peer)
 {
     struct decider *d = ctx;
-    struct job *job = calloc(1, sizeof(*job));
+    struct job *job = malloc(sizeof(*job));
     char err[256];
 
     if (job == NULL) {
         slot_done(slot, "451 4.3.0 rampart: out of memory, retry later");
         return;
     }
+    memset(job, 0, offsetof(struct job, lreq));
     job->d = d;
     job->slot = slot;
     if (policy_request_parse(text, len, &job->req, err, sizeof(err)) != 0) {

@@ -42,6 +42,9 @@ struct instance_table *instances_new(void)
 
 static void instance_free(struct instance *in)
 {
+    for (size_t i = 0; i < in->scope_count; i++)
+        free(in->scopes[i].name);
+    free(in->scopes);
     for (size_t i = 0; i < in->seen_count; i++)
         free(in->seen[i]);
     free(in->seen);
@@ -204,14 +207,34 @@ int instance_scopes_full(const struct instance *in, const char *const *scopes,
     return in->scope_count + added > INSTANCE_SCOPES_MAX;
 }
 
+/* Append a scope with no recipients yet; NULL when out of memory. */
+static struct instance_scope *new_scope(struct instance *in, const char *name)
+{
+    struct instance_scope *s;
+
+    if (in->scope_count == in->scope_size) {
+        size_t size = in->scope_size ? in->scope_size * 2 : 4;
+        struct instance_scope *grown =
+            realloc(in->scopes, size * sizeof(*grown));
+
+        if (grown == NULL)
+            return NULL;
+        in->scopes = grown;
+        in->scope_size = size;
+    }
+    s = &in->scopes[in->scope_count];
+    if ((s->name = strdup(name)) == NULL)
+        return NULL;
+    s->recipients = 0;
+    in->scope_count++;
+    return s;
+}
+
 int instance_add(struct instance *in, const char *address,
                  const char *const *scopes, size_t count)
 {
     if (instance_scopes_full(in, scopes, count))
         return -1;
-    for (size_t i = 0; i < count; i++)
-        if (strlen(scopes[i]) >= sizeof(in->scopes[0].name))
-            return -1;
     if (in->seen_count == in->seen_size) {
         size_t size = in->seen_size ? in->seen_size * 2 : 8;
         char **grown = realloc(in->seen, size * sizeof(*grown));
@@ -221,20 +244,15 @@ int instance_add(struct instance *in, const char *address,
         in->seen = grown;
         in->seen_size = size;
     }
+    for (size_t i = 0; i < count; i++)
+        if (scope_of(in, scopes[i]) == NULL && new_scope(in, scopes[i]) == NULL)
+            return -1;
     if ((in->seen[in->seen_count] = strdup(address)) == NULL)
         return -1;
     in->seen_count++;
     in->recipients++;
-    for (size_t i = 0; i < count; i++) {
-        struct instance_scope *s = scope_of(in, scopes[i]);
-
-        if (s == NULL) {
-            s = &in->scopes[in->scope_count++];
-            strcpy(s->name, scopes[i]);
-            s->recipients = 0;
-        }
-        s->recipients++;
-    }
+    for (size_t i = 0; i < count; i++)
+        scope_of(in, scopes[i])->recipients++;
     return 0;
 }
 

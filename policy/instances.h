@@ -18,18 +18,19 @@
 
 /* Recipients of one transaction in one scope. */
 struct instance_scope {
-    char name[256]; /* provider name, or a domain no provider lists */
+    char *name; /* "ramp:PROVIDER" or "limit:SCOPE" */
     long recipients;
 };
 
 struct instance {
     struct instance *next; /* hash chain */
     char *id;
-    char source[64]; /* the source IP the transaction counts on */
-    long recipients; /* distinct recipients allowed so far, and
-                        those whose check is under way */
-    struct instance_scope scopes[INSTANCE_SCOPES_MAX];
+    char source[64];               /* the source IP the transaction counts on */
+    long recipients;               /* distinct recipients allowed so far, and
+                                      those whose check is under way */
+    struct instance_scope *scopes; /* grown as the transaction needs */
     size_t scope_count;
+    size_t scope_size;
     long in_flight; /* RCPT checks sent to Redis, not answered yet */
     void *parked;   /* END-OF-MESSAGE waiting for them, or NULL */
     int orphaned;   /* a newer instance replaced it: remove it once

@@ -65,11 +65,8 @@ for i in $(seq $((BURST + 1)) "$OFFERED"); do
     # The test clock read 10:00 when the milters were reloaded.
     t_expect_le "seconds from 10:00 to the retry time of RCPT $i" \
         $((retry_at - $(date -u -d "$T_CLOCK_DATE 10:00" +%s))) 120
-    # NOTE: this check fails because of a product bug.  The reply rounds
-    # the retry time down to the minute (strftime "%H:%M" in
-    # cal_format_clock, lib/calendar.c, called by format_retry in
-    # lib/quota.c), so "retry after 10:00" names a time up to 59 s before
-    # the message fits.
+    # The reply rounds the retry time up to the minute, so it never names
+    # a time before the message fits.
     t_expect_ge "seconds from the time RCPT $i fits ($(date -u -d "@$fits_at" +%T)) to its retry time ($retry)" \
         $((retry_at - fits_at)) 0
 done

@@ -156,7 +156,7 @@ START_TEST(gcra_burst_then_interval)
     ck_assert_int_eq(out.retry_at, start + 36);
     assert_contains(out.reason, FIXTURE_SOURCE " pacing: daily cap 1000 "
                                                "spread over 08:00-18:00, "
-                                               "retry after 10:00 UTC");
+                                               "retry after 10:01 UTC");
     decide_simple(LIMITER_CHECK, 1, &out);
     ck_assert_int_eq(out.refusal, REFUSED_PACE);
 
