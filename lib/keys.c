@@ -76,8 +76,7 @@ int keys_policy(char *buf, size_t len, const char *prefix, const char *source,
         return fits(snprintf(buf, len, "%s:{%s}:policy:%s:day:%s", prefix,
                              source, scope, text),
                     len);
-    return fits(snprintf(buf, len, "%s:{%s}:policy:%s:hour:%sT%02d%s",
-                         prefix, source, scope, text, hour % 24,
-                         hour >= 24 ? "b" : ""),
+    return fits(snprintf(buf, len, "%s:{%s}:policy:%s:hour:%sT%02d%s", prefix,
+                         source, scope, text, hour % 24, hour >= 24 ? "b" : ""),
                 len);
 }

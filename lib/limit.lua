@@ -26,7 +26,7 @@
 --   pacing: "-" or "pace" key open close next_open burst units expire_at
 --
 -- Replies, with sec/usec the clock used:
---   {"ok", sec, usec, step, cap, used_1, ..., used_n}
+--   {"ok", sec, usec, step, cap, used_1, ..., used_n, cap_1, ..., cap_n}
 --   {"over", sec, usec, what, index, used, cap, retry_at, step, detail,
 --    source_cap}
 --       what: "start" (detail: start date), "paused" (detail: reason,
@@ -480,5 +480,8 @@ end
 local reply = {'ok', sec, usec, step, ip_cap}
 for i = 1, limit_count do
   reply[#reply + 1] = used[i]
+end
+for i = 1, limit_count do
+  reply[#reply + 1] = limits[i].cap
 end
 return reply

@@ -224,12 +224,13 @@ static int element_text(const redisReply *reply, size_t i, char *out,
 static int parse_ok(const redisReply *reply, const struct limiter_request *req,
                     struct limiter_result *out)
 {
-    if (reply->elements != 5 + req->count ||
+    if (reply->elements != 5 + 2 * req->count ||
         element_long(reply, 3, &out->step) != 0 ||
         element_long(reply, 4, &out->cap) != 0)
         return -1;
     for (size_t i = 0; i < req->count; i++)
-        if (element_long(reply, 5 + i, &out->used[i]) != 0)
+        if (element_long(reply, 5 + i, &out->used[i]) != 0 ||
+            element_long(reply, 5 + req->count + i, &out->caps[i]) != 0)
             return -1;
     return 0;
 }

@@ -143,6 +143,7 @@ struct limiter_result {
     time_t retry_at;  /* PAUSED: end of the pause or 0; WINDOW, PACE */
     char detail[256]; /* START: date; PAUSED: reason; SCHEDULE: name */
     long used[LIMITER_MAX_LIMITS]; /* count of each limit after the step */
+    long caps[LIMITER_MAX_LIMITS]; /* LIMITER_OK: the cap of each limit */
 };
 
 /* Text arguments of EVALSHA, with room for every limit and provider. */

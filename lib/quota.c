@@ -527,16 +527,76 @@ const struct provider_ramp *quota_ramp_of(const struct rampart_config *cfg,
     return config_provider_ramp(cfg, provider ? provider->name : "default");
 }
 
-int quota_run(struct store *st, const struct rampart_config *cfg,
-              const struct source *src, enum limiter_mode mode,
-              const struct quota_message *msg, struct quota_outcome *out,
-              char *err, size_t errlen)
+/* Answer a check from the cache; returns 1 when it could. */
+static int check_from_cache(const struct limiter_request *req,
+                            const struct quota_cache *cache, time_t now,
+                            struct quota_outcome *out)
+{
+    const struct quota_cached_limit *first = NULL;
+
+    for (size_t i = 0; i < req->count; i++) {
+        const struct limiter_limit *l = &req->limits[i];
+        const struct quota_cached_limit *c = NULL;
+        long amount = l->unit == UNIT_MESSAGES ? l->messages : l->recipients;
+
+        for (size_t k = 0; k < cache->count && c == NULL; k++)
+            if (cache->limits[k].unit == l->unit &&
+                strcmp(cache->limits[k].key, l->key) == 0)
+                c = &cache->limits[k];
+        if (c == NULL || now < c->window_start || now >= c->window_end ||
+            c->used + amount > c->cap)
+            return 0;
+        if (i == 0)
+            first = c;
+    }
+    memset(out, 0, sizeof(*out));
+    out->action = QUOTA_ACCEPT;
+    out->now = now;
+    out->step = cache->step;
+    if (first != NULL) {
+        snprintf(out->key, sizeof(out->key), "%s", first->key);
+        out->count = first->used;
+        out->cap = first->cap;
+    }
+    return 1;
+}
+
+static void fill_cache(const struct limiter_request *req,
+                       const struct limiter_result *res,
+                       struct quota_cache *cache)
+{
+    cache->valid = res->status == LIMITER_OK && !req->pacing.enabled;
+    cache->step = res->step;
+    cache->count = req->count;
+    for (size_t i = 0; i < req->count && cache->valid; i++) {
+        struct quota_cached_limit *c = &cache->limits[i];
+        const struct limiter_limit *l = &req->limits[i];
+
+        snprintf(c->key, sizeof(c->key), "%s", l->key);
+        c->unit = l->unit;
+        c->used = res->used[i];
+        c->cap = res->caps[i];
+        c->window_start = l->window_start;
+        c->window_end = l->window_end;
+    }
+}
+
+int quota_run_cached(struct store *st, const struct rampart_config *cfg,
+                     const struct source *src, enum limiter_mode mode,
+                     const struct quota_message *msg, struct quota_cache *cache,
+                     struct quota_outcome *out, char *err, size_t errlen)
 {
     struct limiter_request req;
     struct limiter_result res;
     time_t now = store_now(st);
     char schedule[sizeof(res.detail)];
     const char *named = NULL;
+
+    if (mode == LIMITER_CHECK && cache != NULL && cache->valid &&
+        !src->pacing.enabled &&
+        quota_build(cfg, src, now, mode, msg, NULL, &req, err, errlen) == 0 &&
+        check_from_cache(&req, cache, now, out))
+        return 0;
 
     /*
      * The request names the day by this host's estimate of the Redis
@@ -563,6 +623,16 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
             return -1;
         }
     }
+    if (cache != NULL && mode == LIMITER_CHECK)
+        fill_cache(&req, &res, cache);
     quota_finish(cfg, src, &req, &res, out);
     return 0;
+}
+
+int quota_run(struct store *st, const struct rampart_config *cfg,
+              const struct source *src, enum limiter_mode mode,
+              const struct quota_message *msg, struct quota_outcome *out,
+              char *err, size_t errlen)
+{
+    return quota_run_cached(st, cfg, src, mode, msg, NULL, out, err, errlen);
 }

@@ -63,6 +63,27 @@ struct quota_outcome {
 };
 
 /*
+ * What the last Redis check of a transaction returned, so that the next
+ * RCPT of the same transaction can be checked without a Redis round trip.
+ * The end-of-message charge always goes to Redis and stays exact: a
+ * transaction that lost its room to another one in between is deferred
+ * there.  Clear it (valid = 0) when a transaction starts.
+ */
+struct quota_cache {
+    int valid;
+    long step;
+    size_t count;
+    struct quota_cached_limit {
+        char key[LIMITER_KEY_MAX];
+        enum count_unit unit;
+        long used; /* the count Redis returned */
+        long cap;
+        time_t window_start;
+        time_t window_end;
+    } limits[LIMITER_MAX_LIMITS];
+};
+
+/*
  * Decide on "msg" from "src" at Redis time: check it (LIMITER_CHECK),
  * charge it (LIMITER_CHARGE) or explain it without writing
  * (LIMITER_EXPLAIN).  Returns 0 with the outcome, or -1 with the reason in
@@ -72,6 +93,17 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
               const struct source *src, enum limiter_mode mode,
               const struct quota_message *msg, struct quota_outcome *out,
               char *err, size_t errlen);
+
+/*
+ * quota_run() with a transaction's cache: a check whose every limit the
+ * cache knows, with room by its counts, is answered without Redis (not
+ * with pacing, which depends on the time of each check).  Every other
+ * check goes to Redis and refreshes the cache.
+ */
+int quota_run_cached(struct store *st, const struct rampart_config *cfg,
+                     const struct source *src, enum limiter_mode mode,
+                     const struct quota_message *msg, struct quota_cache *cache,
+                     struct quota_outcome *out, char *err, size_t errlen);
 
 /*
  * Fill "req" for "msg" from "src" at Redis time "now", computing caps from

@@ -15,6 +15,12 @@
 /* Idle connections kept for reuse; more are closed when returned. */
 #define STORE_IDLE_MAX 64
 
+/* A connection and the receive timeout last set on its socket. */
+struct pooled {
+    redisContext *c;
+    long timeout_ms; /* -1: not set by this file yet */
+};
+
 struct store {
     struct endpoint endpoint;
     int timeout_ms;
@@ -23,7 +29,7 @@ struct store {
     char *password;
 
     pthread_mutex_t lock; /* protects idle and idle_count */
-    redisContext *idle[STORE_IDLE_MAX];
+    struct pooled idle[STORE_IDLE_MAX];
     size_t idle_count;
 
     atomic_llong clock_offset_ms; /* Redis time minus local time */
@@ -80,7 +86,7 @@ void store_close(struct store *st)
     if (st == NULL)
         return;
     for (size_t i = 0; i < st->idle_count; i++)
-        redisFree(st->idle[i]);
+        redisFree(st->idle[i].c);
     pthread_mutex_destroy(&st->lock);
     free(st->username);
     if (st->password != NULL) {
@@ -108,30 +114,39 @@ static void context_error(const struct store *st, const redisContext *c,
         snprintf(err, errlen, "Redis at %s failed: %s", where, c->errstr);
 }
 
-/* Send one command on "c" within the deadline. */
-static redisReply *command_on(redisContext *c, const struct timespec *deadline,
+/*
+ * Send one command within the deadline.  The socket timeout is set only
+ * when it differs from the one set before by more than a few
+ * milliseconds: two setsockopt() calls per command cost more than the
+ * rest of the client side.
+ */
+static redisReply *command_on(struct pooled *p, const struct timespec *deadline,
                               int argc, const char **argv,
                               const size_t *argvlen)
 {
     long left = remaining_ms(deadline);
 
     if (left <= 0) {
-        c->err = REDIS_ERR_IO;
-        snprintf(c->errstr, sizeof(c->errstr),
-                 "Resource temporarily "
-                 "unavailable");
+        p->c->err = REDIS_ERR_IO;
+        snprintf(p->c->errstr, sizeof(p->c->errstr),
+                 "Resource temporarily unavailable");
         errno = EAGAIN;
         return NULL;
     }
-    if (redisSetTimeout(c, ms_to_timeval(left)) != REDIS_OK)
-        return NULL;
-    return redisCommandArgv(c, argc, argv, argvlen);
+    if (p->timeout_ms < 0 || p->timeout_ms > left + 5 ||
+        p->timeout_ms < left - 5) {
+        if (redisSetTimeout(p->c, ms_to_timeval(left)) != REDIS_OK)
+            return NULL;
+        p->timeout_ms = left;
+    }
+    return redisCommandArgv(p->c, argc, argv, argvlen);
 }
 
 /* AUTH and SELECT on a new connection.  The password is never copied out. */
-static int prepare(struct store *st, redisContext *c,
+static int prepare(struct store *st, struct pooled *p,
                    const struct timespec *deadline, char *err, size_t errlen)
 {
+    redisContext *c = p->c;
     const char *argv[3];
     size_t argvlen[3];
     char db[16];
@@ -145,7 +160,7 @@ static int prepare(struct store *st, redisContext *c,
         argv[argc++] = st->password;
         for (int i = 0; i < argc; i++)
             argvlen[i] = strlen(argv[i]);
-        reply = command_on(c, deadline, argc, argv, argvlen);
+        reply = command_on(p, deadline, argc, argv, argvlen);
         if (reply == NULL) {
             context_error(st, c, err, errlen);
             return -1;
@@ -166,7 +181,7 @@ static int prepare(struct store *st, redisContext *c,
         argv[1] = db;
         argvlen[0] = 6;
         argvlen[1] = strlen(db);
-        reply = command_on(c, deadline, 2, argv, argvlen);
+        reply = command_on(p, deadline, 2, argv, argvlen);
         if (reply == NULL) {
             context_error(st, c, err, errlen);
             return -1;
@@ -182,59 +197,65 @@ static int prepare(struct store *st, redisContext *c,
     return 0;
 }
 
-static redisContext *connect_new(struct store *st,
-                                 const struct timespec *deadline, char *err,
-                                 size_t errlen)
+static int connect_new(struct store *st, const struct timespec *deadline,
+                       struct pooled *p, char *err, size_t errlen)
 {
     long left = remaining_ms(deadline);
-    redisContext *c;
 
+    p->c = NULL;
+    p->timeout_ms = -1;
     if (left <= 0) {
         snprintf(err, errlen, "Redis timed out after %d ms", st->timeout_ms);
-        return NULL;
+        return -1;
     }
     if (st->endpoint.kind == ENDPOINT_UNIX)
-        c = redisConnectUnixWithTimeout(st->endpoint.path, ms_to_timeval(left));
+        p->c =
+            redisConnectUnixWithTimeout(st->endpoint.path, ms_to_timeval(left));
     else
-        c = redisConnectWithTimeout(st->endpoint.host, st->endpoint.port,
-                                    ms_to_timeval(left));
-    if (c == NULL || c->err) {
-        context_error(st, c, err, errlen);
-        if (c != NULL)
-            redisFree(c);
-        return NULL;
+        p->c = redisConnectWithTimeout(st->endpoint.host, st->endpoint.port,
+                                       ms_to_timeval(left));
+    if (p->c == NULL || p->c->err) {
+        context_error(st, p->c, err, errlen);
+        if (p->c != NULL)
+            redisFree(p->c);
+        p->c = NULL;
+        return -1;
     }
-    if (prepare(st, c, deadline, err, errlen) != 0) {
-        redisFree(c);
-        return NULL;
+    if (prepare(st, p, deadline, err, errlen) != 0) {
+        redisFree(p->c);
+        p->c = NULL;
+        return -1;
     }
-    return c;
+    return 0;
 }
 
-static redisContext *take_idle(struct store *st)
+/* Take an idle connection; returns 0 when the pool is empty. */
+static int take_idle(struct store *st, struct pooled *p)
 {
-    redisContext *c = NULL;
+    int found = 0;
 
     pthread_mutex_lock(&st->lock);
-    if (st->idle_count > 0)
-        c = st->idle[--st->idle_count];
+    if (st->idle_count > 0) {
+        *p = st->idle[--st->idle_count];
+        found = 1;
+    }
     pthread_mutex_unlock(&st->lock);
-    return c;
+    return found;
 }
 
-/* Return "c" to the pool, or close it when broken or the pool is full. */
-static void give_back(struct store *st, redisContext *c)
+/* Return "p" to the pool, or close it when broken or the pool is full. */
+static void give_back(struct store *st, struct pooled *p)
 {
-    if (c->err == 0) {
+    if (p->c->err == 0) {
         pthread_mutex_lock(&st->lock);
         if (st->idle_count < STORE_IDLE_MAX) {
-            st->idle[st->idle_count++] = c;
-            c = NULL;
+            st->idle[st->idle_count++] = *p;
+            p->c = NULL;
         }
         pthread_mutex_unlock(&st->lock);
     }
-    if (c != NULL)
-        redisFree(c);
+    if (p->c != NULL)
+        redisFree(p->c);
 }
 
 /* A pooled connection the server closed while idle (e.g. a restart). */
@@ -249,29 +270,28 @@ static redisReply *command_deadline(struct store *st,
                                     const char **argv, const size_t *argvlen,
                                     char *err, size_t errlen)
 {
-    redisContext *c = take_idle(st);
-    int pooled = c != NULL;
+    struct pooled p;
+    int pooled = take_idle(st, &p);
     redisReply *reply;
 
-    if (c == NULL && (c = connect_new(st, deadline, err, errlen)) == NULL)
+    if (!pooled && connect_new(st, deadline, &p, err, errlen) != 0)
         return NULL;
-    reply = command_on(c, deadline, argc, argv, argvlen);
+    reply = command_on(&p, deadline, argc, argv, argvlen);
 
     /*
      * A connection that sat in the pool across a Redis restart fails at
      * once with EOF or a reset; the command never reached the new server,
      * so one retry on a new connection cannot charge twice.
      */
-    if (reply == NULL && pooled && stale_connection(c)) {
-        redisFree(c);
-        c = connect_new(st, deadline, err, errlen);
-        if (c == NULL)
+    if (reply == NULL && pooled && stale_connection(p.c)) {
+        redisFree(p.c);
+        if (connect_new(st, deadline, &p, err, errlen) != 0)
             return NULL;
-        reply = command_on(c, deadline, argc, argv, argvlen);
+        reply = command_on(&p, deadline, argc, argv, argvlen);
     }
     if (reply == NULL)
-        context_error(st, c, err, errlen);
-    give_back(st, c);
+        context_error(st, p.c, err, errlen);
+    give_back(st, &p);
     return reply;
 }
 

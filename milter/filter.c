@@ -39,7 +39,8 @@ struct session {
     long recipients; /* distinct recipients accepted so far */
     struct quota_part parts[LIMITER_MAX_PROVIDERS]; /* per provider ramp */
     size_t part_count;
-    char **seen; /* normalized addresses of those recipients */
+    struct quota_cache cache; /* the transaction's last Redis check */
+    char **seen;              /* normalized addresses of those recipients */
     size_t seen_count;
     size_t seen_size;
 };
@@ -60,6 +61,7 @@ static void reset_transaction(struct session *s)
     s->sender[0] = '\0';
     s->recipients = 0;
     s->part_count = 0;
+    s->cache.valid = 0;
     s->queue_id[0] = '\0';
 }
 
@@ -367,8 +369,8 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
         msg.part_count = 1;
     }
     pending = s->rt->cfg->count == UNIT_MESSAGES ? 1 : msg.recipients;
-    if (quota_run(s->rt->store, s->rt->cfg, s->source, LIMITER_CHECK, &msg,
-                  &out, err, sizeof(err)) != 0) {
+    if (quota_run_cached(s->rt->store, s->rt->cfg, s->source, LIMITER_CHECK,
+                         &msg, &s->cache, &out, err, sizeof(err)) != 0) {
         sfsistat rc = store_failed(ctx, s, "rcpt", err);
 
         if (rc == SMFIS_CONTINUE)

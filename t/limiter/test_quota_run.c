@@ -35,6 +35,24 @@ static void setup(void)
     ck_assert_ptr_nonnull(store);
 }
 
+/* EVALSHA and EVAL calls Redis has served so far. */
+static long script_calls(void)
+{
+    redisReply *r = redis_server_command(&server, "INFO commandstats");
+    long calls = 0;
+    const char *p;
+
+    ck_assert_ptr_nonnull(r);
+    for (const char *name = "cmdstat_evalsha:calls="; name != NULL;
+         name = strcmp(name, "cmdstat_eval:calls=") == 0
+                    ? NULL
+                    : "cmdstat_eval:calls=")
+        if ((p = strstr(r->str, name)) != NULL)
+            calls += strtol(p + strlen(name), NULL, 10);
+    freeReplyObject(r);
+    return calls;
+}
+
 static void teardown(void)
 {
     store_close(store);
@@ -230,6 +248,59 @@ START_TEST(redis_error_reported)
 }
 END_TEST
 
+/* run a check with the transaction cache; returns the outcome's action */
+static enum quota_action cached_check(const struct source *src,
+                                      long recipients,
+                                      struct quota_cache *cache,
+                                      struct quota_outcome *out)
+{
+    struct quota_message msg = {.recipients = recipients};
+    char err[512] = "";
+
+    ck_assert_msg(quota_run_cached(store, &cfg, src, LIMITER_CHECK, &msg,
+                                   cache, out, err, sizeof(err)) == 0,
+                  "quota_run_cached failed: %s", err);
+    return out->action;
+}
+
+/* The second RCPT of a transaction is checked without a Redis call. */
+START_TEST(cache_answers_next_rcpt)
+{
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 5, .start = {1970, 1, 1}};
+    struct quota_cache cache = {0};
+    struct quota_outcome out;
+    long calls;
+
+    ck_assert_int_eq(cached_check(&src, 1, &cache, &out), QUOTA_ACCEPT);
+    ck_assert_int_eq(cache.valid, 1);
+    calls = script_calls();
+    ck_assert_int_eq(cached_check(&src, 2, &cache, &out), QUOTA_ACCEPT);
+    ck_assert_int_eq(cached_check(&src, 5, &cache, &out), QUOTA_ACCEPT);
+    ck_assert_int_eq(script_calls(), calls);
+    ck_assert_int_eq(out.cap, 5);
+    ck_assert_int_eq(out.count, 0);
+}
+END_TEST
+
+/* Beyond the cached room the check goes to Redis, which refuses it. */
+START_TEST(cache_defers_to_redis_at_cap)
+{
+    struct source src = {
+        .address = "203.0.113.10", .daily_cap = 5, .start = {1970, 1, 1}};
+    struct quota_cache cache = {0};
+    struct quota_outcome out;
+    long calls;
+
+    ck_assert_int_eq(cached_check(&src, 1, &cache, &out), QUOTA_ACCEPT);
+    calls = script_calls();
+    ck_assert_int_eq(cached_check(&src, 6, &cache, &out), QUOTA_DEFER);
+    ck_assert_int_eq(script_calls(), calls + 1);
+    ck_assert_int_eq(cache.valid, 0);
+    ck_assert_int_eq(out.refusal, REFUSED_LIMIT);
+}
+END_TEST
+
 static Suite *test_suite(void)
 {
     Suite *s = suite_create("quota_run");
@@ -244,6 +315,8 @@ static Suite *test_suite(void)
     tcase_add_test(tc, clock_behind_recovers);
     tcase_add_test(tc, clock_ahead_recovers);
     tcase_add_test(tc, redis_error_reported);
+    tcase_add_test(tc, cache_answers_next_rcpt);
+    tcase_add_test(tc, cache_defers_to_redis_at_cap);
     suite_add_tcase(s, tc);
     return s;
 }

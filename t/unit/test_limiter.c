@@ -358,6 +358,9 @@ START_TEST(parse_ok_reply)
     add_integer(&f, 42);
     add_integer(&f, 7);
     add_integer(&f, 12);
+    add_integer(&f, 250);
+    add_integer(&f, 50);
+    add_integer(&f, 100);
     ck_assert_msg(limiter_parse(&f.top, &req, &res, err, sizeof(err)) == 0,
                   "rejected: %s", err);
     ck_assert_int_eq(res.status, LIMITER_OK);
@@ -368,6 +371,9 @@ START_TEST(parse_ok_reply)
     ck_assert_int_eq(res.used[0], 42);
     ck_assert_int_eq(res.used[1], 7);
     ck_assert_int_eq(res.used[2], 12);
+    ck_assert_int_eq(res.caps[0], 250);
+    ck_assert_int_eq(res.caps[1], 50);
+    ck_assert_int_eq(res.caps[2], 100);
 }
 END_TEST
 
@@ -385,6 +391,9 @@ START_TEST(parse_ok_string_counts)
     add_string(&f, "42");
     add_string(&f, "0");
     add_string(&f, "9");
+    add_string(&f, "250");
+    add_string(&f, "50");
+    add_string(&f, "100");
     ck_assert_msg(limiter_parse(&f.top, &req, &res, err, sizeof(err)) == 0,
                   "rejected: %s", err);
     ck_assert_int_eq(res.step, 2);
@@ -555,15 +564,16 @@ START_TEST(parse_malformed_arrays)
     struct fake_reply f;
     char err[256];
 
-    /* an "ok" reply with two counts for three limits */
+    /* an "ok" reply with counts but no caps for three limits */
     start_array(&f, "ok");
     add_integer(&f, 1);
     add_integer(&f, 100);
     add_integer(&f, 1);
     add_integer(&f, 1);
+    add_integer(&f, 1);
     err[0] = '\0';
     ck_assert_int_eq(limiter_parse(&f.top, &req, &res, err, sizeof(err)), -1);
-    assert_contains(err, "status \"ok\" with 7 elements");
+    assert_contains(err, "status \"ok\" with 8 elements");
 
     /* a count that is not a number */
     start_array(&f, "ok");
@@ -571,6 +581,9 @@ START_TEST(parse_malformed_arrays)
     add_integer(&f, 100);
     add_integer(&f, 1);
     add_string(&f, "12abc");
+    add_integer(&f, 1);
+    add_integer(&f, 1);
+    add_integer(&f, 1);
     add_integer(&f, 1);
     err[0] = '\0';
     ck_assert_int_eq(limiter_parse(&f.top, &req, &res, err, sizeof(err)), -1);
