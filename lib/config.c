@@ -112,20 +112,6 @@ static void load_redis(struct loader *ld, const config_setting_t *root)
     }
 }
 
-static int parse_mode(const char *text, int *mode)
-{
-    char *end;
-    long value;
-
-    if (*text == '\0')
-        return -1;
-    value = strtol(text, &end, 8);
-    if (*end != '\0' || value < 0 || value > 0777)
-        return -1;
-    *mode = (int)value;
-    return 0;
-}
-
 static void load_milter(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
@@ -176,7 +162,7 @@ static void load_milter(struct loader *ld, const config_setting_t *root)
         m->header = strdup(text);
     }
     if (conf_string(ld, g, "socket_mode", &text, NULL) == 1 &&
-        parse_mode(text, &m->socket_mode) != 0)
+        conf_parse_mode(text, &m->socket_mode) != 0)
         conf_report(ld, conf_member(g, "socket_mode"),
                     "invalid mode \"%s\": use an octal string such as \"0660\"",
                     text);

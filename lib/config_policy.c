@@ -11,20 +11,6 @@
 
 #define POLICY_SOCKETS_MAX 4
 
-static int parse_mode(const char *text, int *mode)
-{
-    char *end;
-    long value;
-
-    if (*text == '\0')
-        return -1;
-    value = strtol(text, &end, 8);
-    if (*end != '\0' || value < 0 || value > 0777)
-        return -1;
-    *mode = (int)value;
-    return 0;
-}
-
 static void add_socket(struct loader *ld, const config_setting_t *s,
                        const char *text)
 {
@@ -136,7 +122,7 @@ void conf_load_policy(struct loader *ld, const config_setting_t *root)
         p->pid_file = strdup(text);
     }
     if (conf_string(ld, g, "socket_mode", &text, NULL) == 1 &&
-        parse_mode(text, &p->socket_mode) != 0)
+        conf_parse_mode(text, &p->socket_mode) != 0)
         conf_report(ld, conf_member(g, "socket_mode"),
                     "invalid mode \"%s\": use an octal string such as "
                     "\"0660\"",

@@ -273,22 +273,10 @@ static void load_provider(struct loader *ld, const config_setting_t *g,
         check_domain_unique(ld, g, index, prov->suffixes, i);
 }
 
-/* A list key: returns its length, 0 when absent, -1 when not a list. */
-static int list_length(struct loader *ld, const config_setting_t *list)
-{
-    if (list == NULL)
-        return 0;
-    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        conf_report_type(ld, list, "a list ( { ... }, ... )");
-        return -1;
-    }
-    return config_setting_length(list);
-}
-
 void conf_load_providers(struct loader *ld, const config_setting_t *root)
 {
     struct rampart_config *cfg = ld->cfg;
-    int count = list_length(ld, conf_member(root, "providers"));
+    int count = conf_list_length(ld, conf_member(root, "providers"));
 
     if (count <= 0)
         return;
@@ -344,7 +332,7 @@ void conf_load_provider_ramps(struct loader *ld, const config_setting_t *root)
 {
     struct rampart_config *cfg = ld->cfg;
     const config_setting_t *list = conf_member(root, "provider_ramps");
-    int count = list_length(ld, list);
+    int count = conf_list_length(ld, list);
 
     if (count <= 0)
         return;

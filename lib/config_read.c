@@ -376,3 +376,28 @@ void conf_check_wide_integers(struct loader *ld, const char *path)
     }
     free(text);
 }
+
+int conf_parse_mode(const char *text, int *mode)
+{
+    char *end;
+    long value;
+
+    if (*text == '\0')
+        return -1;
+    value = strtol(text, &end, 8);
+    if (*end != '\0' || value < 0 || value > 0777)
+        return -1;
+    *mode = (int)value;
+    return 0;
+}
+
+int conf_list_length(struct loader *ld, const config_setting_t *list)
+{
+    if (list == NULL)
+        return 0;
+    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+        conf_report_type(ld, list, "a list ( { ... }, ... )");
+        return -1;
+    }
+    return config_setting_length(list);
+}

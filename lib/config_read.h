@@ -78,6 +78,12 @@ int conf_bool(struct loader *ld, const config_setting_t *group,
 int conf_word(struct loader *ld, const config_setting_t *group,
               const char *name, const char *const *words, int *out);
 
+/* Parse an octal file mode such as "0660".  Returns 0 or -1. */
+int conf_parse_mode(const char *text, int *mode);
+
+/* Entries of a list key: 0 when absent, -1 (reported) when not a list. */
+int conf_list_length(struct loader *ld, const config_setting_t *list);
+
 /* Sections, each in the file named after it. */
 void conf_load_schedules(struct loader *ld, const config_setting_t *root);
 void conf_load_sources(struct loader *ld, const config_setting_t *root);

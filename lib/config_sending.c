@@ -280,11 +280,9 @@ void conf_load_sources(struct loader *ld, const config_setting_t *root)
                     "daily_cap = 1000; } );");
         return;
     }
-    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        conf_report_type(ld, list, "a list ( { ... }, ... )");
+    count = conf_list_length(ld, list);
+    if (count < 0)
         return;
-    }
-    count = config_setting_length(list);
     cfg->sources = calloc((size_t)count + 1, sizeof(*cfg->sources));
     if (cfg->sources == NULL)
         return;
@@ -428,11 +426,9 @@ void conf_load_routes(struct loader *ld, const config_setting_t *root)
                     "e.g. routes = ( { source = \"203.0.113.10\"; } );");
         return;
     }
-    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        conf_report_type(ld, list, "a list ( { ... }, ... )");
+    count = conf_list_length(ld, list);
+    if (count < 0)
         return;
-    }
-    count = config_setting_length(list);
     cfg->routes = calloc((size_t)count + 1, sizeof(*cfg->routes));
     if (cfg->routes == NULL)
         return;

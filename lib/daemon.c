@@ -3,6 +3,9 @@
  */
 #include "daemon.h"
 
+#include "config.h"
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -14,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 /* In the parent: wait for the child's start-up report on "fd". */
@@ -260,4 +264,64 @@ int daemon_socket_access(const char *path, uid_t uid, gid_t gid,
         return -1;
     }
     return 0;
+}
+
+static void print_usage(const char *program, FILE *out)
+{
+    fprintf(out,
+            "usage: %s [-f] [-n] [-c FILE]\n"
+            "  -c FILE  configuration file (default %s)\n"
+            "  -f       stay in the foreground and log to stderr too\n"
+            "  -n       check the configuration and exit\n",
+            program, CONFIG_DEFAULT_PATH);
+}
+
+int daemon_parse_options(const char *program, int argc, char **argv,
+                         struct daemon_options *opt)
+{
+    int c;
+
+    opt->program = program;
+    opt->config_path = CONFIG_DEFAULT_PATH;
+    opt->check_only = false;
+    opt->foreground = false;
+    while ((c = getopt(argc, argv, "c:fnh")) != -1) {
+        switch (c) {
+        case 'c':
+            opt->config_path = optarg;
+            break;
+        case 'f':
+            opt->foreground = true;
+            break;
+        case 'n':
+            opt->check_only = true;
+            break;
+        case 'h':
+            print_usage(program, stdout);
+            return 1;
+        default:
+            print_usage(program, stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\"\n", program,
+                argv[optind]);
+        print_usage(program, stderr);
+        return -1;
+    }
+    return 0;
+}
+
+int daemon_startup_failed(struct daemon_startup *su, int code,
+                          const char *message)
+{
+    log_err("%s", message);
+    if (su->pid_file != NULL)
+        unlink(su->pid_file);
+    if (su->ready_fd >= 0)
+        daemon_ready(su->ready_fd, message);
+    else if (!su->opt->foreground)
+        fprintf(stderr, "%s: %s\n", su->opt->program, message);
+    return code;
 }

@@ -7,8 +7,44 @@
 #ifndef RAMPART_DAEMON_H
 #define RAMPART_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* The command line of both daemons: [-f] [-n] [-c FILE]. */
+struct daemon_options {
+    const char *program;     /* for messages, e.g. "rampart-milter" */
+    const char *config_path; /* -c, or the default path */
+    bool check_only;         /* -n: check the configuration and exit */
+    bool foreground;         /* -f: no fork, log to stderr too */
+};
+
+/*
+ * Parse the command line.  Returns 0; 1 after printing the help (exit
+ * with EX_OK); -1 after printing what is wrong and the usage (exit with
+ * EX_USAGE).
+ */
+int daemon_parse_options(const char *program, int argc, char **argv,
+                         struct daemon_options *opt);
+
+/*
+ * What start-up has done so far, to report a failure: the descriptor a
+ * waiting parent reads (-1 before the fork) and the pid file this start
+ * created (NULL before).
+ */
+struct daemon_startup {
+    const struct daemon_options *opt;
+    int ready_fd;
+    char *pid_file;
+};
+
+/*
+ * Log a start-up error, remove the pid file this start created, and show
+ * the error on the command line: directly before the fork, through the
+ * waiting parent after it.  Returns "code".
+ */
+int daemon_startup_failed(struct daemon_startup *su, int code,
+                          const char *message);
 
 /*
  * Fork into the background and start a new session.  The parent waits

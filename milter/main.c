@@ -20,54 +20,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-struct options {
-    const char *config_path;
-    bool check_only;
-    bool foreground;
-};
-
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: rampart-milter [-f] [-n] [-c FILE]\n"
-            "  -c FILE  configuration file (default %s)\n"
-            "  -f       stay in the foreground and log to stderr too\n"
-            "  -n       check the configuration and exit\n",
-            CONFIG_DEFAULT_PATH);
-}
-
-static void parse_options(int argc, char **argv, struct options *opt)
-{
-    int c;
-
-    opt->config_path = CONFIG_DEFAULT_PATH;
-    while ((c = getopt(argc, argv, "c:fnh")) != -1) {
-        switch (c) {
-        case 'c':
-            opt->config_path = optarg;
-            break;
-        case 'f':
-            opt->foreground = true;
-            break;
-        case 'n':
-            opt->check_only = true;
-            break;
-        case 'h':
-            usage();
-            exit(EX_OK);
-        default:
-            usage();
-            exit(EX_USAGE);
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "rampart-milter: unexpected argument \"%s\"\n",
-                argv[optind]);
-        usage();
-        exit(EX_USAGE);
-    }
-}
-
 /* Write the socket in libmilter's syntax: "unix:/p" or "inet:PORT@HOST". */
 static void libmilter_socket(const struct endpoint *ep, char *buf, size_t len)
 {
@@ -192,26 +144,6 @@ static int open_socket(const struct rampart_config *cfg, uid_t uid, gid_t gid,
     return 0;
 }
 
-/* The pid file this start created, removed again when start-up fails. */
-static char *created_pid_file;
-
-/*
- * Log a start-up error and show it on the command line: directly before
- * the fork, through the waiting parent after it.  Returns "code".
- */
-static int startup_failed(const struct options *opt, int ready_fd, int code,
-                          const char *message)
-{
-    log_err("%s", message);
-    if (created_pid_file != NULL)
-        unlink(created_pid_file);
-    if (ready_fd >= 0)
-        daemon_ready(ready_fd, message);
-    else if (!opt->foreground)
-        fprintf(stderr, "rampart-milter: %s\n", message);
-    return code;
-}
-
 /* Block the signals libmilter and the housekeeping thread wait for. */
 static void block_signals(void)
 {
@@ -231,7 +163,7 @@ static void block_signals(void)
  * touches the socket of the running one; then bind, detach, drop
  * privileges and serve.
  */
-static int run(const struct options *opt, struct rampart_config **cfgp)
+static int run(const struct daemon_options *opt, struct rampart_config **cfgp)
 {
     struct rampart_config *cfg = *cfgp;
     char err[512];
@@ -239,7 +171,7 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
     gid_t gid = getgid();
     bool drop = geteuid() == 0 && cfg->user != NULL;
     int pid_fd;
-    int ready_fd = -1;
+    struct daemon_startup su = {opt, -1, NULL};
     pthread_t thread;
     char *pid_file;
     struct runtime *rt;
@@ -247,19 +179,19 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
 
     if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
                                    sizeof(err)) != 0)
-        return startup_failed(opt, -1, EX_CONFIG, err);
+        return daemon_startup_failed(&su, EX_CONFIG, err);
     if (geteuid() == 0 && cfg->user == NULL)
         log_warn("running as root: set user in %s to drop privileges",
                  opt->config_path);
     if (daemon_make_parent_dir(cfg->milter.pid_file, uid, gid, err,
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) < 0)
-        return startup_failed(opt, -1, EX_CANTCREAT, err);
-    created_pid_file = strdup(cfg->milter.pid_file);
+        return daemon_startup_failed(&su, EX_CANTCREAT, err);
+    su.pid_file = strdup(cfg->milter.pid_file);
     if (open_socket(cfg, uid, gid, err, sizeof(err)) != 0)
-        return startup_failed(opt, -1, EX_UNAVAILABLE, err);
+        return daemon_startup_failed(&su, EX_UNAVAILABLE, err);
     if (!opt->foreground) {
-        rc = daemon_detach(&ready_fd, err, sizeof(err));
+        rc = daemon_detach(&su.ready_fd, err, sizeof(err));
         if (rc == 1)
             _exit(EX_OK);
         if (rc == 2) {
@@ -267,13 +199,13 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
             _exit(EX_SOFTWARE);
         }
         if (rc != 0)
-            return startup_failed(opt, ready_fd, EX_OSERR, err);
+            return daemon_startup_failed(&su, EX_OSERR, err);
     }
     if (pidfile_write(pid_fd, err, sizeof(err)) != 0)
-        return startup_failed(opt, ready_fd, EX_CANTCREAT, err);
+        return daemon_startup_failed(&su, EX_CANTCREAT, err);
     if (drop &&
         daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
-        return startup_failed(opt, ready_fd, EX_OSERR, err);
+        return daemon_startup_failed(&su, EX_OSERR, err);
 
     /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
     block_signals();
@@ -281,18 +213,18 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
     /* A reload may free cfg; keep what shutdown needs. */
     pid_file = strdup(cfg->milter.pid_file);
     if (pid_file == NULL)
-        return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
     *cfgp = NULL; /* the runtime owns it now, even when installing fails */
     if (runtime_install(cfg) != 0) {
         free(pid_file);
-        return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
     }
     if (pthread_create(&thread, NULL, housekeeping, (void *)opt->config_path) !=
         0) {
         runtime_shutdown();
         free(pid_file);
-        return startup_failed(opt, ready_fd, EX_OSERR,
-                              "cannot start the housekeeping thread");
+        return daemon_startup_failed(&su, EX_OSERR,
+                                     "cannot start the housekeeping thread");
     }
     pthread_detach(thread);
 
@@ -300,7 +232,7 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
     log_info("starting rampart-milter %s on %s (config %s)", RAMPART_VERSION,
              rt->cfg->milter.socket, opt->config_path);
     runtime_release(rt);
-    daemon_ready(ready_fd, NULL);
+    daemon_ready(su.ready_fd, NULL);
     rc = smfi_main();
     log_info("stopping rampart-milter");
 
@@ -314,12 +246,14 @@ static int run(const struct options *opt, struct rampart_config **cfgp)
 
 int main(int argc, char **argv)
 {
-    struct options opt = {0};
+    struct daemon_options opt = {0};
     struct rampart_config *cfg;
     char err[512];
     int rc;
 
-    parse_options(argc, argv, &opt);
+    rc = daemon_parse_options("rampart-milter", argc, argv, &opt);
+    if (rc != 0)
+        return rc > 0 ? EX_OK : EX_USAGE;
     cfg = load_or_report(opt.config_path);
     if (cfg == NULL)
         return EX_CONFIG;

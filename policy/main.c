@@ -22,60 +22,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-struct options {
-    const char *config_path;
-    bool check_only;
-    bool foreground;
-};
-
 struct daemon_state {
-    const struct options *opt;
+    const struct daemon_options *opt;
     struct event_base *base;
     struct server *server;
     struct decider decider;
 };
-
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: rampart-policyd [-f] [-n] [-c FILE]\n"
-            "  -c FILE  configuration file (default %s)\n"
-            "  -f       stay in the foreground and log to stderr too\n"
-            "  -n       check the configuration and exit\n",
-            CONFIG_DEFAULT_PATH);
-}
-
-static void parse_options(int argc, char **argv, struct options *opt)
-{
-    int c;
-
-    opt->config_path = CONFIG_DEFAULT_PATH;
-    while ((c = getopt(argc, argv, "c:fnh")) != -1) {
-        switch (c) {
-        case 'c':
-            opt->config_path = optarg;
-            break;
-        case 'f':
-            opt->foreground = true;
-            break;
-        case 'n':
-            opt->check_only = true;
-            break;
-        case 'h':
-            usage();
-            exit(EX_OK);
-        default:
-            usage();
-            exit(EX_USAGE);
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "rampart-policyd: unexpected argument \"%s\"\n",
-                argv[optind]);
-        usage();
-        exit(EX_USAGE);
-    }
-}
 
 static int same_redis(const struct redis_config *a,
                       const struct redis_config *b)
@@ -174,22 +126,6 @@ static void on_minute(evutil_socket_t fd, short what, void *arg)
              aredis_connected(ds->decider.redis) ? "up" : "down");
 }
 
-/* The pid file this start created, removed again when start-up fails. */
-static char *created_pid_file;
-
-static int startup_failed(const struct options *opt, int ready_fd, int code,
-                          const char *message)
-{
-    log_err("%s", message);
-    if (created_pid_file != NULL)
-        unlink(created_pid_file);
-    if (ready_fd >= 0)
-        daemon_ready(ready_fd, message);
-    else if (!opt->foreground)
-        fprintf(stderr, "rampart-policyd: %s\n", message);
-    return code;
-}
-
 static int open_listeners(struct daemon_state *ds,
                           const struct rampart_config *cfg, uid_t uid,
                           gid_t gid, char *err, size_t errlen)
@@ -223,7 +159,7 @@ static int add_events(struct daemon_state *ds)
     return ev == NULL || event_add(ev, &minute) != 0 ? -1 : 0;
 }
 
-static int run(const struct options *opt, struct rampart_config *cfg)
+static int run(const struct daemon_options *opt, struct rampart_config *cfg)
 {
     struct daemon_state ds = {.opt = opt};
     struct server_limits limits = {cfg->policy.max_connections,
@@ -233,7 +169,7 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     gid_t gid = getgid();
     bool drop = geteuid() == 0 && cfg->user != NULL;
     int pid_fd;
-    int ready_fd = -1;
+    struct daemon_startup su = {opt, -1, NULL};
     char *pid_file;
     bool warmup;
     int rc;
@@ -241,15 +177,15 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
                                    sizeof(err)) != 0)
-        return startup_failed(opt, -1, EX_CONFIG, err);
+        return daemon_startup_failed(&su, EX_CONFIG, err);
     if (geteuid() == 0 && cfg->user == NULL)
         log_warn("running as root: set user in %s to drop privileges",
                  opt->config_path);
     if (daemon_make_parent_dir(cfg->policy.pid_file, uid, gid, err,
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->policy.pid_file, err, sizeof(err))) < 0)
-        return startup_failed(opt, -1, EX_CANTCREAT, err);
-    created_pid_file = strdup(cfg->policy.pid_file);
+        return daemon_startup_failed(&su, EX_CANTCREAT, err);
+    su.pid_file = strdup(cfg->policy.pid_file);
 
     /* Listen before forking, so a busy address shows on the command line. */
     ds.base = event_base_new();
@@ -257,11 +193,11 @@ static int run(const struct options *opt, struct rampart_config *cfg)
     ds.decider.instances = instances_new();
     ds.server = server_new(ds.base, &limits, decide_request, &ds.decider);
     if (ds.base == NULL || ds.decider.instances == NULL || ds.server == NULL)
-        return startup_failed(opt, -1, EX_OSERR, "out of memory");
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
     if (open_listeners(&ds, cfg, uid, gid, err, sizeof(err)) != 0)
-        return startup_failed(opt, -1, EX_UNAVAILABLE, err);
+        return daemon_startup_failed(&su, EX_UNAVAILABLE, err);
     if (!opt->foreground) {
-        rc = daemon_detach(&ready_fd, err, sizeof(err));
+        rc = daemon_detach(&su.ready_fd, err, sizeof(err));
         if (rc == 1)
             _exit(EX_OK);
         if (rc == 2) {
@@ -269,28 +205,28 @@ static int run(const struct options *opt, struct rampart_config *cfg)
             _exit(EX_SOFTWARE);
         }
         if (rc != 0)
-            return startup_failed(opt, ready_fd, EX_OSERR, err);
+            return daemon_startup_failed(&su, EX_OSERR, err);
         /* libevent's epoll descriptor does not survive fork(). */
         if (event_reinit(ds.base) != 0)
-            return startup_failed(opt, ready_fd, EX_OSERR,
-                                  "cannot reinitialise the event loop");
+            return daemon_startup_failed(&su, EX_OSERR,
+                                         "cannot reinitialise the event loop");
     }
     if (pidfile_write(pid_fd, err, sizeof(err)) != 0)
-        return startup_failed(opt, ready_fd, EX_CANTCREAT, err);
+        return daemon_startup_failed(&su, EX_CANTCREAT, err);
     if (drop &&
         daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
-        return startup_failed(opt, ready_fd, EX_OSERR, err);
+        return daemon_startup_failed(&su, EX_OSERR, err);
 
     pid_file = strdup(cfg->policy.pid_file);
     warmup = cfg->policy.warmup;
     ds.decider.redis = open_redis(ds.base, &cfg->redis);
     if (pid_file == NULL || ds.decider.redis == NULL ||
         runtime_install(cfg) != 0 || add_events(&ds) != 0)
-        return startup_failed(opt, ready_fd, EX_OSERR, "out of memory");
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
 
     log_info("starting rampart-policyd %s (config %s, warmup %s)",
              RAMPART_VERSION, opt->config_path, warmup ? "on" : "off");
-    daemon_ready(ready_fd, NULL);
+    daemon_ready(su.ready_fd, NULL);
     event_base_dispatch(ds.base);
 
     server_free(ds.server);
@@ -304,12 +240,15 @@ static int run(const struct options *opt, struct rampart_config *cfg)
 
 int main(int argc, char **argv)
 {
-    struct options opt = {0};
+    struct daemon_options opt = {0};
     struct rampart_config *cfg;
     char *errors = NULL;
     char err[512];
+    int rc;
 
-    parse_options(argc, argv, &opt);
+    rc = daemon_parse_options("rampart-policyd", argc, argv, &opt);
+    if (rc != 0)
+        return rc > 0 ? EX_OK : EX_USAGE;
     cfg = config_load(opt.config_path, &errors);
     if (cfg == NULL) {
         fprintf(stderr, "%s", errors ? errors : "out of memory\n");
