@@ -317,8 +317,11 @@ int daemon_startup_failed(struct daemon_startup *su, int code,
                           const char *message)
 {
     log_err("%s", message);
-    if (su->pid_file != NULL)
+    if (su->pid_file != NULL) {
         unlink(su->pid_file);
+        free(su->pid_file);
+        su->pid_file = NULL;
+    }
     if (su->ready_fd >= 0)
         daemon_ready(su->ready_fd, message);
     else if (!su->opt->foreground)

@@ -30,7 +30,7 @@ int daemon_parse_options(const char *program, int argc, char **argv,
 /*
  * What start-up has done so far, to report a failure: the descriptor a
  * waiting parent reads (-1 before the fork) and the pid file this start
- * created (NULL before).
+ * created (NULL before; allocated, freed by daemon_startup_failed()).
  */
 struct daemon_startup {
     const struct daemon_options *opt;

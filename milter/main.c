@@ -187,7 +187,10 @@ static int run(const struct daemon_options *opt, struct rampart_config **cfgp)
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->milter.pid_file, err, sizeof(err))) < 0)
         return daemon_startup_failed(&su, EX_CANTCREAT, err);
+    /* Kept apart from cfg, which a reload may free. */
     su.pid_file = strdup(cfg->milter.pid_file);
+    if (su.pid_file == NULL)
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
     if (open_socket(cfg, uid, gid, err, sizeof(err)) != 0)
         return daemon_startup_failed(&su, EX_UNAVAILABLE, err);
     if (!opt->foreground) {
@@ -210,19 +213,13 @@ static int run(const struct daemon_options *opt, struct rampart_config **cfgp)
     /* Only the housekeeping thread takes SIGUSR1; libmilter the others. */
     block_signals();
 
-    /* A reload may free cfg; keep what shutdown needs. */
-    pid_file = strdup(cfg->milter.pid_file);
-    if (pid_file == NULL)
-        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
+    pid_file = su.pid_file;
     *cfgp = NULL; /* the runtime owns it now, even when installing fails */
-    if (runtime_install(cfg) != 0) {
-        free(pid_file);
+    if (runtime_install(cfg) != 0)
         return daemon_startup_failed(&su, EX_OSERR, "out of memory");
-    }
     if (pthread_create(&thread, NULL, housekeeping, (void *)opt->config_path) !=
         0) {
         runtime_shutdown();
-        free(pid_file);
         return daemon_startup_failed(&su, EX_OSERR,
                                      "cannot start the housekeeping thread");
     }
