@@ -428,3 +428,11 @@ size_t aredis_pending(const struct aredis *r)
 {
     return r->pending;
 }
+
+void aredis_flush(struct aredis *r)
+{
+    /* Until the connect callback ran, the socket may still be connecting;
+     * hiredis then writes once the write event reports the connection. */
+    if (r->ac != NULL && r->up && sdslen(r->ac->c.obuf) > 0)
+        redisAsyncHandleWrite(r->ac);
+}

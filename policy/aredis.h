@@ -50,4 +50,11 @@ int aredis_connected(const struct aredis *r);
 /* Calls under way. */
 size_t aredis_pending(const struct aredis *r);
 
+/*
+ * Write the commands queued since the last call now, in one system call,
+ * instead of waiting for the event loop to report the socket writable.
+ * The daemon calls it after each pass of the event loop.
+ */
+void aredis_flush(struct aredis *r);
+
 #endif

@@ -126,6 +126,39 @@ static void on_minute(evutil_socket_t fd, short what, void *arg)
              aredis_connected(ds->decider.redis) ? "up" : "down");
 }
 
+/*
+ * The epoll change list lets libevent drop an event that is added and
+ * removed again within one pass of the loop, as hiredis does for each
+ * write and read, without a system call.
+ */
+static struct event_base *new_event_base(void)
+{
+    struct event_config *ec = event_config_new();
+    struct event_base *base;
+
+    if (ec == NULL)
+        return NULL;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    return base;
+}
+
+/*
+ * After each pass of the event loop, send what the pass queued: the Redis
+ * commands of the requests just read, then the replies just decided.  The
+ * loop sleeps only after both went out.
+ */
+static void run_loop(struct daemon_state *ds)
+{
+    while (!event_base_got_exit(ds->base) && !event_base_got_break(ds->base)) {
+        if (event_base_loop(ds->base, EVLOOP_ONCE) != 0)
+            break;
+        aredis_flush(ds->decider.redis);
+        server_flush(ds->server);
+    }
+}
+
 static int open_listeners(struct daemon_state *ds,
                           const struct rampart_config *cfg, uid_t uid,
                           gid_t gid, char *err, size_t errlen)
@@ -185,10 +218,13 @@ static int run(const struct daemon_options *opt, struct rampart_config *cfg)
                                sizeof(err)) != 0 ||
         (pid_fd = pidfile_create(cfg->policy.pid_file, err, sizeof(err))) < 0)
         return daemon_startup_failed(&su, EX_CANTCREAT, err);
+    /* Kept apart from cfg, which a reload may free. */
     su.pid_file = strdup(cfg->policy.pid_file);
+    if (su.pid_file == NULL)
+        return daemon_startup_failed(&su, EX_OSERR, "out of memory");
 
     /* Listen before forking, so a busy address shows on the command line. */
-    ds.base = event_base_new();
+    ds.base = new_event_base();
     ds.decider.base = ds.base;
     ds.decider.instances = instances_new();
     ds.server = server_new(ds.base, &limits, decide_request, &ds.decider);
@@ -217,17 +253,17 @@ static int run(const struct daemon_options *opt, struct rampart_config *cfg)
         daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
         return daemon_startup_failed(&su, EX_OSERR, err);
 
-    pid_file = strdup(cfg->policy.pid_file);
+    pid_file = su.pid_file;
     warmup = cfg->policy.warmup;
     ds.decider.redis = open_redis(ds.base, &cfg->redis);
-    if (pid_file == NULL || ds.decider.redis == NULL ||
+    if (ds.decider.redis == NULL ||
         runtime_install(cfg) != 0 || add_events(&ds) != 0)
         return daemon_startup_failed(&su, EX_OSERR, "out of memory");
 
     log_info("starting rampart-policyd %s (config %s, warmup %s)",
              RAMPART_VERSION, opt->config_path, warmup ? "on" : "off");
     daemon_ready(su.ready_fd, NULL);
-    event_base_dispatch(ds.base);
+    run_loop(&ds);
 
     server_free(ds.server);
     aredis_free(ds.decider.redis);

@@ -47,6 +47,8 @@ struct conn {
     int busy;                /* a callback of this connection is running */
     int closing; /* read no more; close once earlier replies are out */
     int eof;     /* the client half-closed */
+    struct conn *next_dirty; /* on the server's list of unsent replies */
+    int dirty;
 };
 
 struct server {
@@ -57,6 +59,7 @@ struct server {
     struct evconnlistener *listeners[LISTENERS_MAX];
     size_t listener_count;
     size_t connections;
+    struct conn *dirty; /* connections with replies to write */
 };
 
 static struct log_repeat refused_connections =
@@ -67,7 +70,7 @@ static struct log_repeat protocol_errors =
 /* Free the connection once it is closed and no decision refers to it. */
 static void conn_release(struct conn *c)
 {
-    if (c->bev != NULL || c->slots > 0 || c->busy > 0)
+    if (c->bev != NULL || c->slots > 0 || c->busy > 0 || c->dirty)
         return;
     evbuffer_free(c->request);
     c->srv->connections--;
@@ -84,11 +87,16 @@ static void conn_close(struct conn *c)
     c->bev = NULL;
 }
 
+/*
+ * Libevent wrote the rest of a reply that server_flush() could not.  Stop
+ * watching for writability again: the next replies go out from
+ * server_flush() too.
+ */
 static void on_drained(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
 
-    (void)bev;
+    bufferevent_disable(bev, EV_WRITE);
     if ((c->eof || c->closing) && c->head == NULL) {
         conn_close(c);
         conn_release(c);
@@ -113,6 +121,11 @@ static void flush_replies(struct conn *c)
         } else if (c->bev != NULL && !c->closing) {
             evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
                                 s->action);
+            if (!c->dirty) {
+                c->dirty = 1;
+                c->next_dirty = c->srv->dirty;
+                c->srv->dirty = c;
+            }
         }
         free(s);
     }
@@ -312,7 +325,48 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
     srv->connections++;
     bufferevent_setcb(c->bev, on_read, on_drained, on_event, c);
     bufferevent_set_timeouts(c->bev, &idle, NULL);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* Replies leave from server_flush(); see there. */
+    bufferevent_enable(c->bev, EV_READ);
+    bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/*
+ * Write the replies that became ready during this pass of the event loop,
+ * one system call per connection.  Writing here instead of from a write
+ * event saves adding and removing that event for every reply, and
+ * replies to pipelined requests share one write.  What the socket does
+ * not take now, libevent writes when the socket is writable again.
+ */
+void server_flush(struct server *srv)
+{
+    struct conn *c;
+
+    while ((c = srv->dirty) != NULL) {
+        srv->dirty = c->next_dirty;
+        c->next_dirty = NULL;
+        c->dirty = 0;
+        if (c->bev != NULL) {
+            struct evbuffer *out = bufferevent_get_output(c->bev);
+            int n, err;
+
+            /* A bufferevent keeps the front of its output frozen, so only
+             * its own write callback drains it; do as that callback does. */
+            evbuffer_unfreeze(out, 1);
+            n = evbuffer_write(out, bufferevent_getfd(c->bev));
+            err = errno;
+            evbuffer_freeze(out, 1);
+            if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+                log_debug("policy connection from %s failed: %s", c->peer,
+                          strerror(err));
+                conn_close(c);
+            } else if (evbuffer_get_length(out) > 0) {
+                bufferevent_enable(c->bev, EV_WRITE);
+            } else if ((c->eof || c->closing) && c->head == NULL) {
+                conn_close(c);
+            }
+        }
+        conn_release(c);
+    }
 }
 
 struct server *server_new(struct event_base *base,

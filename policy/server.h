@@ -38,6 +38,9 @@ int server_listen(struct server *srv, const struct endpoint *ep, int mode,
                   const char *group, unsigned uid, unsigned gid, char *err,
                   size_t errlen);
 
+/* Write the replies decided since the last call; see server.c. */
+void server_flush(struct server *srv);
+
 /* Stop accepting and close every connection. */
 void server_free(struct server *srv);
 
