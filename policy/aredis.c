@@ -74,18 +74,23 @@ static int passed(const struct timespec *t)
            (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
-/* Remove the oldest call; hiredis answers calls in the order sent. */
-static struct call *pop_call(struct aredis *r)
+/* Remove "c" from the calls under way.  Redis replies in order, so it is
+ * normally the oldest. */
+static void unlink_call(struct aredis *r, struct call *c)
 {
-    struct call *c = r->head;
+    struct call **p = &r->head;
+    struct call *prev = NULL;
 
-    if (c != NULL) {
-        r->head = c->next;
-        if (r->head == NULL)
-            r->tail = NULL;
-        r->pending--;
+    while (*p != NULL && *p != c) {
+        prev = *p;
+        p = &(*p)->next;
     }
-    return c;
+    if (*p == NULL)
+        return;
+    *p = c->next;
+    if (r->tail == c)
+        r->tail = prev;
+    r->pending--;
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdata)
@@ -96,8 +101,7 @@ static void on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdata)
     char err[256];
 
     (void)ac;
-    if (r->head == c)
-        pop_call(r);
+    unlink_call(r, c);
     if (reply == NULL) {
         snprintf(err, sizeof(err),
                  "Redis connection lost or timed out after "
@@ -143,26 +147,17 @@ static void on_connect(const redisAsyncContext *ac, int status)
     log_info("connected to Redis");
 }
 
-static void fail_all(struct aredis *r, const char *why)
-{
-    struct call *c;
-
-    while ((c = pop_call(r)) != NULL) {
-        c->cb(NULL, why, c->arg);
-        free(c);
-    }
-}
-
 /*
- * Forget the freed context, fail its calls and schedule a reconnect.
- * hiredis 0.14 calls the disconnect callback only for a context that had
- * connected, so a failed or timed-out connect comes here directly.
+ * Forget the freed context and schedule a reconnect.  hiredis 0.14 calls
+ * the disconnect callback only for a context that had connected, so a
+ * failed or timed-out connect comes here directly.  The calls under way
+ * are not failed here: hiredis runs on_reply() with no reply for each one
+ * as it frees the context, which may happen after this function returns.
  */
 static void connection_gone(struct aredis *r)
 {
     r->ac = NULL;
     r->up = 0;
-    fail_all(r, "Redis connection lost");
     now_plus(&r->reconnect_at, r->backoff_ms);
     r->backoff_ms =
         r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
@@ -309,9 +304,9 @@ void aredis_free(struct aredis *r)
     if (r == NULL)
         return;
     r->freeing = 1;
+    /* hiredis fails every call under way through on_reply(). */
     if (r->ac != NULL)
         redisAsyncFree(r->ac);
-    fail_all(r, "shutting down");
     if (r->tick != NULL)
         event_free(r->tick);
     free(r->command);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -192,6 +193,28 @@ static int add_events(struct daemon_state *ds)
     return ev == NULL || event_add(ev, &minute) != 0 ? -1 : 0;
 }
 
+/*
+ * Make room for max_connections client sockets plus the listeners, Redis,
+ * syslog and the pid file: raise the soft open files limit up to the hard
+ * one, and warn when even that is too low.
+ */
+static void raise_fd_limit(int max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 32;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
+                      ? want
+                      : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn("open files limit %llu is below policy.max_connections "
+                 "%d + 32: raise it (ulimit -n, LimitNOFILE= in systemd) or "
+                 "lower max_connections",
+                 (unsigned long long)rl.rlim_cur, max_connections);
+}
+
 static int run(const struct daemon_options *opt, struct rampart_config *cfg)
 {
     struct daemon_state ds = {.opt = opt};
@@ -208,6 +231,7 @@ static int run(const struct daemon_options *opt, struct rampart_config *cfg)
     int rc;
 
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(cfg->policy.max_connections);
     if (drop && daemon_lookup_user(cfg->user, cfg->group, &uid, &gid, err,
                                    sizeof(err)) != 0)
         return daemon_startup_failed(&su, EX_CONFIG, err);
@@ -265,8 +289,11 @@ static int run(const struct daemon_options *opt, struct rampart_config *cfg)
     daemon_ready(su.ready_fd, NULL);
     run_loop(&ds);
 
-    server_free(ds.server);
+    /* Failing the Redis calls under way decides their requests: send those
+     * replies before the connections go. */
     aredis_free(ds.decider.redis);
+    server_flush(ds.server);
+    server_free(ds.server);
     instances_free(ds.decider.instances);
     if (unlink(pid_file) != 0 && errno != ENOENT)
         log_info("pid file %s left in place: %s", pid_file, strerror(errno));

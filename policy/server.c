@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +24,16 @@
 #include <unistd.h>
 
 #define LISTENERS_MAX 4
+
+/*
+ * Replies waiting for a client that does not read them.  Over this, the
+ * server reads no more requests from that client until they are out, so a
+ * client that pipelines and never reads cannot grow the server's memory.
+ */
+#define OUTPUT_MAX (64 * 1024)
+
+/* How long accepting pauses when the process runs out of descriptors. */
+#define ACCEPT_PAUSE_MS 250
 
 struct conn;
 
@@ -47,6 +58,8 @@ struct conn {
     int busy;                /* a callback of this connection is running */
     int closing; /* read no more; close once earlier replies are out */
     int eof;     /* the client half-closed */
+    int malformed; /* a malformed request came: dispatch nothing after it */
+    int throttled; /* reading paused until the replies are out */
     struct conn *next_dirty; /* on the server's list of unsent replies */
     int dirty;
 };
@@ -60,12 +73,17 @@ struct server {
     size_t listener_count;
     size_t connections;
     struct conn *dirty; /* connections with replies to write */
+    struct event *accept_pause; /* re-enables the listeners */
 };
 
 static struct log_repeat refused_connections =
     LOG_REPEAT_INIT(60, "connections refused over max_connections");
 static struct log_repeat protocol_errors =
     LOG_REPEAT_INIT(60, "malformed policy requests");
+static struct log_repeat accept_errors =
+    LOG_REPEAT_INIT(60, "failed accept() calls");
+
+static void read_requests(struct conn *c);
 
 /* Free the connection once it is closed and no decision refers to it. */
 static void conn_release(struct conn *c)
@@ -99,6 +117,15 @@ static void on_drained(struct bufferevent *bev, void *arg)
     bufferevent_disable(bev, EV_WRITE);
     if ((c->eof || c->closing) && c->head == NULL) {
         conn_close(c);
+        conn_release(c);
+        return;
+    }
+    if (c->throttled && !c->eof && !c->closing) {
+        c->throttled = 0;
+        bufferevent_enable(bev, EV_READ);
+        c->busy++;
+        read_requests(c); /* what arrived before the pause */
+        c->busy--;
         conn_release(c);
     }
 }
@@ -141,10 +168,16 @@ void slot_done(struct slot *slot, const char *action)
     struct conn *c = slot->conn;
 
     slot->done = 1;
-    if (action == NULL)
+    if (action == NULL) {
+        /* The replies before it still go out, but no request after it is
+         * decided: the client gets no reply for those. */
         slot->close_after = 1;
-    else
+        c->malformed = 1;
+        if (c->bev != NULL)
+            bufferevent_disable(c->bev, EV_READ);
+    } else {
         snprintf(slot->action, sizeof(slot->action), "%s", action);
+    }
     flush_replies(c);
 }
 
@@ -190,7 +223,7 @@ static void read_requests(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
 
-    while (c->bev != NULL && !c->closing) {
+    while (c->bev != NULL && !c->closing && !c->malformed && !c->throttled) {
         struct evbuffer_ptr eol =
             evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
         size_t line_len;
@@ -244,7 +277,8 @@ static void on_eof(struct conn *c)
     if (evbuffer_get_length(in) > 0)
         evbuffer_add(in, "\n", 1);
     read_requests(c);
-    if (c->bev != NULL && !c->closing && evbuffer_get_length(c->request) > 0)
+    if (c->bev != NULL && !c->closing && !c->malformed &&
+        evbuffer_get_length(c->request) > 0)
         dispatch(c);
     if (c->bev != NULL) {
         bufferevent_disable(c->bev, EV_READ);
@@ -324,7 +358,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
     }
     srv->connections++;
     bufferevent_setcb(c->bev, on_read, on_drained, on_event, c);
-    bufferevent_set_timeouts(c->bev, &idle, NULL);
+    /* The write timeout drops a client that stopped reading its replies. */
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
     /* Replies leave from server_flush(); see there. */
     bufferevent_enable(c->bev, EV_READ);
     bufferevent_disable(c->bev, EV_WRITE);
@@ -360,13 +395,55 @@ void server_flush(struct server *srv)
                           strerror(err));
                 conn_close(c);
             } else if (evbuffer_get_length(out) > 0) {
+                /* on_drained() runs once libevent wrote the rest. */
                 bufferevent_enable(c->bev, EV_WRITE);
+                if (evbuffer_get_length(out) > OUTPUT_MAX && !c->throttled) {
+                    c->throttled = 1;
+                    bufferevent_disable(c->bev, EV_READ);
+                }
             } else if ((c->eof || c->closing) && c->head == NULL) {
                 conn_close(c);
             }
         }
         conn_release(c);
     }
+}
+
+static void on_accept_pause_end(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < srv->listener_count; i++)
+        evconnlistener_enable(srv->listeners[i]);
+}
+
+/*
+ * Out of descriptors, the pending connection stays in the backlog and the
+ * listening socket stays readable: pause accepting for a moment instead of
+ * retrying at once in a busy loop.
+ */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    struct server *srv = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+
+    (void)listener;
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        log_repeat(&accept_errors, LOG_WARNING,
+                   "cannot accept a policy connection: %s; pausing for %d ms "
+                   "(%zu open; raise the open files limit, LimitNOFILE= in "
+                   "systemd, above policy.max_connections)",
+                   strerror(err), ACCEPT_PAUSE_MS, srv->connections);
+        for (size_t i = 0; i < srv->listener_count; i++)
+            evconnlistener_disable(srv->listeners[i]);
+        evtimer_add(srv->accept_pause, &pause);
+        return;
+    }
+    log_repeat(&accept_errors, LOG_WARNING,
+               "cannot accept a policy connection: %s", strerror(err));
 }
 
 struct server *server_new(struct event_base *base,
@@ -381,6 +458,11 @@ struct server *server_new(struct event_base *base,
     srv->limits = *limits;
     srv->decide = decide;
     srv->ctx = ctx;
+    srv->accept_pause = evtimer_new(base, on_accept_pause_end, srv);
+    if (srv->accept_pause == NULL) {
+        free(srv);
+        return NULL;
+    }
     return srv;
 }
 
@@ -480,6 +562,7 @@ int server_listen(struct server *srv, const struct endpoint *ep, int mode,
         snprintf(err, errlen, "cannot watch the policy socket");
         return -1;
     }
+    evconnlistener_set_error_cb(l, on_accept_error);
     srv->listeners[srv->listener_count++] = l;
     return 0;
 }
@@ -490,6 +573,8 @@ void server_free(struct server *srv)
         return;
     for (size_t i = 0; i < srv->listener_count; i++)
         evconnlistener_free(srv->listeners[i]);
+    if (srv->accept_pause != NULL)
+        event_free(srv->accept_pause);
     free(srv);
 }
 

@@ -19,6 +19,10 @@ to check; a failure to connect or a timeout ends with status 1.
                   --check-open waits 0.5 s for it) or "open".  With
                   --timing each reply line ends in " ms=N", the
                   milliseconds from sending the request to its reply.
+  exim EP         Send each request on stdin on a connection of its own,
+                  half-close it and read the reply until the server
+                  closes, as Exim's ${readsocket} does; print each reply
+                  line, or "none" for a request that got no reply.
   raw EP          Write stdin as it is, then read until the server closes
                   or --timeout passes.  Prints "replies=N" and
                   "closed_ms=MS" or "closed_ms=none".
@@ -31,6 +35,13 @@ to check; a failure to connect or a timeout ends with status 1.
                   one more.  Prints "served=K" (of the N), "extra=closed"
                   or "extra=served", and after closing one of the N,
                   "after_close=served" or "after_close=closed".
+  noread EP       Pipeline CONNECT requests for up to --timeout seconds
+                  and never read a reply, then wait --wait seconds and
+                  read what is left.  Prints "sent=N" (requests written),
+                  "stalled" when the server stopped taking requests for a
+                  second or "flowing", with --pid the server's resident
+                  memory at that moment ("rss_kb=N"), and "closed" when
+                  the server had closed the connection by then, or "open".
   garbage EP      Send malformed input on --count connections (random
                   bytes, NUL bytes, lines without "=", overlong lines) and
                   print "connections=N closed_without_reply=K".
@@ -166,6 +177,16 @@ def run_session(args):
     sock.close()
 
 
+def run_exim(args):
+    for request in parse_requests(sys.stdin.read()):
+        sock = connect(args.endpoint, args.timeout)
+        sock.sendall(request.encode("utf-8"))
+        sock.shutdown(socket.SHUT_WR)
+        reply = Reader(sock).reply()
+        print(reply if reply is not None else "none")
+        sock.close()
+
+
 def run_raw(args):
     data = sys.stdin.buffer.read()
     sock = connect(args.endpoint, args.timeout)
@@ -200,6 +221,41 @@ CONNECT_REQUEST = (
     "request=smtpd_access_policy\nprotocol_state=CONNECT\n"
     "client_address=127.0.0.1\n\n"
 )
+
+
+def run_noread(args):
+    sock = connect(args.endpoint, args.timeout)
+    sock.setblocking(False)
+    data = CONNECT_REQUEST.encode() * 1000
+    sent = 0
+    stalled_since = None
+    start = time.monotonic()
+    # Write until the server stops taking requests for a second.
+    while time.monotonic() - start < args.timeout:
+        try:
+            # Go on where the last write stopped, so requests stay whole.
+            sent += sock.send(data[sent % len(data):])
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > 1.0:
+                break
+            time.sleep(0.01)
+        except OSError:
+            break
+    print(f"sent={sent // len(CONNECT_REQUEST)}")
+    print("stalled" if stalled_since is not None else "flowing")
+    if args.pid:
+        with open(f"/proc/{args.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    print(f"rss_kb={line.split()[1]}")
+    time.sleep(args.wait)
+    sock.setblocking(True)
+    reader = Reader(sock)
+    # A server that still has the connection answers the rest and keeps it.
+    print("closed" if reader.wait_closed(2.0) else "open")
+    sock.close()
 
 
 def ask_connect(sock, reader):
@@ -289,7 +345,9 @@ def run_garbage(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", choices=["session", "raw", "idle", "keepalive", "maxconn", "garbage"])
+    parser.add_argument(
+        "mode", choices=["session", "raw", "idle", "keepalive", "maxconn", "garbage", "noread", "exim"]
+    )
     parser.add_argument("endpoint")
     parser.add_argument("count", nargs="?", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
@@ -300,6 +358,8 @@ def main():
     parser.add_argument("--check-open", action="store_true")
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between keepalive requests")
+    parser.add_argument("--wait", type=float, default=3.0, help="seconds noread waits before reading")
+    parser.add_argument("--pid", type=int, default=0, help="server process whose memory noread reports")
     args = parser.parse_args()
     try:
         {
@@ -309,6 +369,8 @@ def main():
             "keepalive": run_keepalive,
             "maxconn": run_maxconn,
             "garbage": run_garbage,
+            "noread": run_noread,
+            "exim": run_exim,
         }[args.mode](args)
     except (OSError, socket.timeout) as e:
         print(f"error: {args.mode} on {args.endpoint} failed: {e}", file=sys.stderr)

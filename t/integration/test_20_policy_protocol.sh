@@ -8,9 +8,10 @@
 # at a time; ignores unknown attributes; takes the first value of a
 # repeated attribute but every rampart_recipient line; closes without a
 # reply on a line over 4096 bytes or a malformed request (a line without
-# "=", no or an unknown request=), and logs why; answers a client that
-# half-closes (Exim's ${readsocket}), also without the final empty line,
-# then closes; counts the pending recipients of an instance from the
+# "=", no or an unknown request=), and logs why, answering the requests
+# before it but neither answering nor charging those after it; answers a
+# client that half-closes (Exim's ${readsocket}), also without the final
+# empty line, then closes; counts the pending recipients of an instance from the
 # moment each check arrives, so 10 pipelined RCPTs get exactly the 7 a
 # limit allows; drops the pending state of an instance when a new one
 # starts on the connection; counts case and IDN spellings of a recipient
@@ -21,7 +22,9 @@
 # "limits" has idle_timeout = 2, max_connections = 4 and action =
 # "DEFER_IF_PERMIT".  It closes a request over 32768 bytes without a
 # reply, closes an idle connection after 2 s but not a busy one, closes
-# a fifth connection at once, and replies over a limit with its action.
+# the connection of a client that pipelines and never reads after taking
+# a bounded number of its requests, closes a fifth connection at once, and replies over
+# a limit with its action.
 set -euo pipefail
 # shellcheck source=policy_lib.sh
 . "$(dirname "$0")/policy_lib.sh"
@@ -306,6 +309,12 @@ done
 out=$(printf '%s' "$(t_req CONNECT before-bad)"$'\n\nnot a pair\n\n' | t_policy raw "$MAIN" --timeout 5)
 t_expect_eq "replies before a malformed request" "$(head -n1 <<<"$out")" "replies=1"
 t_expect_match "connection after the malformed request" "$out" "^closed_ms=[0-9]+$"
+# A transaction behind a malformed request is neither answered nor charged.
+requests=$(t_rcpt ahead x@behind.test)$'\n\n'$(t_eom ahead recipient_count=1)$'\n\nnot a pair\n\n'
+requests+=$(t_rcpt behind y@behind.test)$'\n\n'$(t_eom behind recipient_count=1)$'\n\n'
+out=$(printf '%s' "$requests" | t_policy raw "$MAIN" --timeout 5)
+t_expect_eq "replies around a malformed request" "$(head -n1 <<<"$out")" "replies=2"
+t_expect_eq "Redis charge around a malformed request" "$(t_policy_counter behind.test day)" 1
 
 # --- Exim style: one request, half-close, reply, close ----------------------------------
 for variant in with-empty-line no-empty-line; do
@@ -356,6 +365,17 @@ t_expect_le "milliseconds until an idle connection is closed (idle_timeout = 2)"
 out=$(t_policy keepalive "$LIMITS" 4 --interval 1.2)
 t_expect_eq "replies on a connection busy past idle_timeout" "$(head -n1 <<<"$out")" "replies=4"
 t_expect_eq "busy connection after 3.6 s (idle_timeout = 2)" "$(tail -n1 <<<"$out")" open
+
+# A client that pipelines and never reads: policyd stops reading once 64 KiB
+# of replies wait, and closes the connection after idle_timeout.
+out=$(t_policy noread "$LIMITS" --timeout 5 --wait 4 --pid "${T_POLICYD_PIDS[limits]}" </dev/null)
+t_log "requests written by a client that never reads: $(head -n1 <<<"$out")"
+t_expect_eq "policyd reading from a client that never reads" "$(sed -n 2p <<<"$out")" stalled
+# 64 KiB of replies and the socket buffers hold some 30 000 requests.
+t_expect_le "requests policyd took from a client that never reads" "$(sed -n 's/^sent=//p' <<<"$out")" 100000
+# Resident memory is only logged: a sanitizer build's own is larger.
+t_log "policyd with a client that never reads: $(grep '^rss_kb=' <<<"$out")"
+t_expect_eq "connection of a client that never reads (idle_timeout = 2)" "$(tail -n1 <<<"$out")" closed
 
 out=$(t_policy maxconn "$LIMITS" 4)
 t_expect_eq "connections served up to max_connections = 4" "$(sed -n 1p <<<"$out")" "served=4"

@@ -3,7 +3,8 @@
 # "strict" has on_store_error = "tempfail" and "lenient" has "accept".
 # With Redis stopped, strict answers RCPT and END-OF-MESSAGE with
 # 451 4.3.0 within timeout_ms + 150 ms and lenient with DUNNO, and both
-# keep running while they try to reconnect.  With Redis frozen by SIGSTOP, strict's answer comes from the
+# keep running while they try to reconnect, answering every request of
+# bursts sent meanwhile.  With Redis frozen by SIGSTOP, strict's answer comes from the
 # deadline of the call: after at least timeout_ms - 20 ms and at most
 # timeout_ms + 150 ms.  After Redis is back, both count again.
 set -euo pipefail
@@ -69,8 +70,25 @@ t_expect_eq "RCPT reply with Redis stopped (lenient)" "$(sed -n 1p <<<"$out" | s
 t_expect_le "milliseconds to the RCPT reply with Redis stopped (lenient)" "$(reply_ms "$out" 1)" "$MAX_REPLY_MS"
 out=$(t_eom midway recipient_count=1 | t_policy session "$LENIENT")
 t_expect_eq "END-OF-MESSAGE reply with Redis stopped (lenient)" "$(head -n1 <<<"$out")" "action=DUNNO"
+# Requests keep coming for 4 s, longer than the longest reconnect back-off,
+# each on a connection of its own as from Exim, so some wait on a
+# connection attempt to Redis that then fails: each gets one answer.
+requests=""
+for i in $(seq 1 200); do
+    requests+=$(t_rcpt "burst-$i" user@strict.test)$'\n\n'
+done
+sent=0
+answered=0
+end=$((SECONDS + 4))
+while [ "$SECONDS" -lt "$end" ]; do
+    out=$(t_policy exim "$STRICT" <<<"$requests")
+    sent=$((sent + 200))
+    answered=$((answered + $(grep -c -F -x -- "$STORE_DEFERRAL" <<<"$out" || true)))
+done
+t_log "$sent RCPTs sent while Redis was stopped"
+t_expect_eq "store deferrals to RCPTs sent while reconnecting" "$answered" "$sent"
 # Redis errors go on for seconds while policyd reconnects: it must live.
-sleep 3
+sleep 1
 t_policyd_running strict || t_fail "strict died while Redis was stopped; see $(t_policy_log strict)"
 t_policyd_running lenient || t_fail "lenient died while Redis was stopped; see $(t_policy_log lenient)"
 log=$(cat "$(t_policy_log strict)")
