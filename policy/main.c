@@ -280,8 +280,8 @@ static int run(const struct daemon_options *opt, struct rampart_config *cfg)
     pid_file = su.pid_file;
     warmup = cfg->policy.warmup;
     ds.decider.redis = open_redis(ds.base, &cfg->redis);
-    if (ds.decider.redis == NULL ||
-        runtime_install(cfg) != 0 || add_events(&ds) != 0)
+    if (ds.decider.redis == NULL || runtime_install(cfg) != 0 ||
+        add_events(&ds) != 0)
         return daemon_startup_failed(&su, EX_OSERR, "out of memory");
 
     log_info("starting rampart-policyd %s (config %s, warmup %s)",

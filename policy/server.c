@@ -56,8 +56,8 @@ struct conn {
     size_t slots;
     char last_instance[128]; /* the transaction this client last asked on */
     int busy;                /* a callback of this connection is running */
-    int closing; /* read no more; close once earlier replies are out */
-    int eof;     /* the client half-closed */
+    int closing;   /* read no more; close once earlier replies are out */
+    int eof;       /* the client half-closed */
     int malformed; /* a malformed request came: dispatch nothing after it */
     int throttled; /* reading paused until the replies are out */
     struct conn *next_dirty; /* on the server's list of unsent replies */
@@ -72,7 +72,7 @@ struct server {
     struct evconnlistener *listeners[LISTENERS_MAX];
     size_t listener_count;
     size_t connections;
-    struct conn *dirty; /* connections with replies to write */
+    struct conn *dirty;         /* connections with replies to write */
     struct event *accept_pause; /* re-enables the listeners */
 };
 
