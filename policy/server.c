@@ -84,6 +84,7 @@ static struct log_repeat accept_errors =
     LOG_REPEAT_INIT(60, "failed accept() calls");
 
 static void read_requests(struct conn *c);
+static void finish_input(struct conn *c);
 
 /* Free the connection once it is closed and no decision refers to it. */
 static void conn_release(struct conn *c)
@@ -106,28 +107,39 @@ static void conn_close(struct conn *c)
 }
 
 /*
- * Libevent wrote the rest of a reply that server_flush() could not.  Stop
- * watching for writability again: the next replies go out from
- * server_flush() too.
+ * Handle an emptied output buffer: stop watching for writability, close a
+ * connection that has nothing more to send, or resume reading after a
+ * pause.  The caller holds a busy count on the connection.
  */
+static void output_drained(struct conn *c)
+{
+    if (bufferevent_get_enabled(c->bev) & EV_WRITE)
+        bufferevent_disable(c->bev, EV_WRITE);
+    if (c->throttled && !c->closing) {
+        /* First the requests that arrived before the pause. */
+        c->throttled = 0;
+        if (c->eof) {
+            finish_input(c);
+        } else {
+            bufferevent_enable(c->bev, EV_READ);
+            read_requests(c);
+        }
+        return;
+    }
+    if ((c->eof || c->closing) && c->head == NULL)
+        conn_close(c);
+}
+
+/* Libevent wrote the rest of the replies that server_flush() could not. */
 static void on_drained(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
 
-    bufferevent_disable(bev, EV_WRITE);
-    if ((c->eof || c->closing) && c->head == NULL) {
-        conn_close(c);
-        conn_release(c);
-        return;
-    }
-    if (c->throttled && !c->eof && !c->closing) {
-        c->throttled = 0;
-        bufferevent_enable(bev, EV_READ);
-        c->busy++;
-        read_requests(c); /* what arrived before the pause */
-        c->busy--;
-        conn_release(c);
-    }
+    (void)bev;
+    c->busy++;
+    output_drained(c);
+    c->busy--;
+    conn_release(c);
 }
 
 /* Write every finished reply at the head of the queue, in order. */
@@ -268,6 +280,24 @@ static void on_read(struct bufferevent *bev, void *arg)
     conn_release(c);
 }
 
+/*
+ * Decide the requests left in the input after the client half-closed.
+ * While reading is paused, output_drained() calls this again later.
+ */
+static void finish_input(struct conn *c)
+{
+    read_requests(c);
+    if (c->throttled)
+        return;
+    if (c->bev != NULL && !c->closing && !c->malformed &&
+        evbuffer_get_length(c->request) > 0)
+        dispatch(c);
+    if (c->bev != NULL) {
+        bufferevent_disable(c->bev, EV_READ);
+        flush_replies(c);
+    }
+}
+
 static void on_eof(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -276,14 +306,7 @@ static void on_eof(struct conn *c)
     c->eof = 1;
     if (evbuffer_get_length(in) > 0)
         evbuffer_add(in, "\n", 1);
-    read_requests(c);
-    if (c->bev != NULL && !c->closing && !c->malformed &&
-        evbuffer_get_length(c->request) > 0)
-        dispatch(c);
-    if (c->bev != NULL) {
-        bufferevent_disable(c->bev, EV_READ);
-        flush_replies(c);
-    }
+    finish_input(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -401,8 +424,10 @@ void server_flush(struct server *srv)
                     c->throttled = 1;
                     bufferevent_disable(c->bev, EV_READ);
                 }
-            } else if ((c->eof || c->closing) && c->head == NULL) {
-                conn_close(c);
+            } else {
+                c->busy++;
+                output_drained(c);
+                c->busy--;
             }
         }
         conn_release(c);

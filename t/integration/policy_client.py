@@ -31,7 +31,7 @@ to check; a failure to connect or a timeout ends with status 1.
   keepalive EP    Send a CONNECT request every --interval seconds,
                   --count times, on one connection; print "replies=N" and
                   "open" or "closed" at the end.
-  maxconn EP N    Open N connections, each answering one request, then
+  maxconn EP N    Open N connections, each sent one request and its reply read, then
                   one more.  Prints "served=K" (of the N), "extra=closed"
                   or "extra=served", and after closing one of the N,
                   "after_close=served" or "after_close=closed".
@@ -42,6 +42,10 @@ to check; a failure to connect or a timeout ends with status 1.
                   second or "flowing", with --pid the server's resident
                   memory at that moment ("rss_kb=N"), and "closed" when
                   the server had closed the connection by then, or "open".
+  lateread EP N   Write N CONNECT requests from a second thread, and
+                  half-close after them with --half-close; start reading
+                  only after --wait seconds.  Prints "replies=K" (DUNNO
+                  replies read) and "closed" or "open".
   garbage EP      Send malformed input on --count connections (random
                   bytes, NUL bytes, lines without "=", overlong lines) and
                   print "connections=N closed_without_reply=K".
@@ -51,6 +55,7 @@ import argparse
 import random
 import socket
 import sys
+import threading
 import time
 
 
@@ -228,33 +233,65 @@ def run_noread(args):
     sock.setblocking(False)
     data = CONNECT_REQUEST.encode() * 1000
     sent = 0
+    stalled = False
     stalled_since = None
     start = time.monotonic()
+
     # Write until the server stops taking requests for a second.
     while time.monotonic() - start < args.timeout:
         try:
             # Go on where the last write stopped, so requests stay whole.
-            sent += sock.send(data[sent % len(data):])
+            sent += sock.send(data[sent % len(data) :])
             stalled_since = None
         except BlockingIOError:
             stalled_since = stalled_since or time.monotonic()
             if time.monotonic() - stalled_since > 1.0:
+                stalled = True
                 break
             time.sleep(0.01)
         except OSError:
             break
     print(f"sent={sent // len(CONNECT_REQUEST)}")
-    print("stalled" if stalled_since is not None else "flowing")
+    print("stalled" if stalled else "flowing")
+
     if args.pid:
         with open(f"/proc/{args.pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
                     print(f"rss_kb={line.split()[1]}")
+
     time.sleep(args.wait)
     sock.setblocking(True)
     reader = Reader(sock)
-    # A server that still has the connection answers the rest and keeps it.
+    # A server that kept the connection replies to the rest and keeps it open.
     print("closed" if reader.wait_closed(2.0) else "open")
+    sock.close()
+
+
+def run_lateread(args):
+    sock = connect(args.endpoint, args.timeout)
+    data = "".join(
+        CONNECT_REQUEST.replace("\n\n", f"\ninstance=late-{i}\n\n") for i in range(args.count)
+    ).encode()
+
+    def write():
+        sock.sendall(data)
+        if args.half_close:
+            sock.shutdown(socket.SHUT_WR)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(args.wait)
+    reader = Reader(sock)
+    replies = 0
+    while replies < args.count:
+        reply = reader.reply()
+        if reply != "action=DUNNO":
+            break
+        replies += 1
+    writer.join()
+    print(f"replies={replies}")
+    print("closed" if reader.wait_closed(1.0) else "open")
     sock.close()
 
 
@@ -298,7 +335,7 @@ def run_maxconn(args):
     extra.close()
 
     held.pop().close()
-    # The server counts the closed connection down when it sees the EOF.
+    # The server lowers its connection count when it reads the EOF.
     time.sleep(0.3)
     again = connect(args.endpoint, args.timeout)
     print("after_close=served" if ask_connect(again, Reader(again)) else "after_close=closed")
@@ -346,7 +383,7 @@ def run_garbage(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "mode", choices=["session", "raw", "idle", "keepalive", "maxconn", "garbage", "noread", "exim"]
+        "mode", choices=["session", "raw", "idle", "keepalive", "maxconn", "garbage", "noread", "exim", "lateread"]
     )
     parser.add_argument("endpoint")
     parser.add_argument("count", nargs="?", type=int, default=10)
@@ -371,6 +408,7 @@ def main():
             "garbage": run_garbage,
             "noread": run_noread,
             "exim": run_exim,
+            "lateread": run_lateread,
         }[args.mode](args)
     except (OSError, socket.timeout) as e:
         print(f"error: {args.mode} on {args.endpoint} failed: {e}", file=sys.stderr)

@@ -17,14 +17,16 @@
 # starts on the connection; counts case and IDN spellings of a recipient
 # once; trims the charge to recipient_count; replies over a limit with
 # 450 4.7.1 naming the provider, the limit and the retry time; logs one
-# decision line per answer; and still serves after malformed input.
+# decision line per answer; replies to every request of a client that
+# writes 30 000 requests before reading; and still serves after
+# malformed input.
 #
 # "limits" has idle_timeout = 2, max_connections = 4 and action =
 # "DEFER_IF_PERMIT".  It closes a request over 32768 bytes without a
-# reply, closes an idle connection after 2 s but not a busy one, closes
-# the connection of a client that pipelines and never reads after taking
-# a bounded number of its requests, closes a fifth connection at once, and replies over
-# a limit with its action.
+# reply, and an idle connection after 2 s but not a busy one.  From a
+# client that pipelines and never reads, it takes a bounded number of
+# requests and then closes the connection.  It closes a fifth connection
+# at once, and replies over a limit with its action.
 set -euo pipefail
 # shellcheck source=policy_lib.sh
 . "$(dirname "$0")/policy_lib.sh"
@@ -315,6 +317,16 @@ requests+=$(t_rcpt behind y@behind.test)$'\n\n'$(t_eom behind recipient_count=1)
 out=$(printf '%s' "$requests" | t_policy raw "$MAIN" --timeout 5)
 t_expect_eq "replies around a malformed request" "$(head -n1 <<<"$out")" "replies=2"
 t_expect_eq "Redis charge around a malformed request" "$(t_policy_counter behind.test day)" 1
+
+# A client that writes 30 000 requests before it reads: policyd pauses
+# reading at 64 KiB of unread replies, resumes once they are read, and
+# answers every request, also after a half-close.
+out=$(t_policy lateread "$MAIN" 30000 --wait 2 </dev/null)
+t_expect_eq "replies to a client that reads late" "$(head -n1 <<<"$out")" "replies=30000"
+t_expect_eq "connection of a client that reads late" "$(tail -n1 <<<"$out")" open
+out=$(t_policy lateread "$MAIN" 30000 --wait 2 --half-close </dev/null)
+t_expect_eq "replies to a half-closed client that reads late" "$(head -n1 <<<"$out")" "replies=30000"
+t_expect_eq "connection of a half-closed client that reads late" "$(tail -n1 <<<"$out")" closed
 
 # --- Exim style: one request, half-close, reply, close ----------------------------------
 for variant in with-empty-line no-empty-line; do
