@@ -178,25 +178,33 @@ t_start_milter() {
         lb_die "rampart-milter $name has no socket $(t_milter_socket "$name")"
 }
 
-# t_stop_milters NAME...: SIGTERM to each, then check that each exited
-# with status 0 (a sanitizer finding at exit makes it non-zero).  They
-# stop in parallel because libmilter checks for SIGTERM only every 5 s
-# (MI_CHK_TIME in libmilter.h).
-t_stop_milters() {
-    local name pid status
+# t_stop_daemons PROGRAM PIDS LOG_FUNCTION NAME...: SIGTERM to each named
+# process of the associative array PIDS, then check that each exited with
+# status 0 (a sanitizer finding at exit makes it non-zero).  They stop in
+# parallel, so a slow one does not delay the others.
+t_stop_daemons() {
+    local program=$1 log_function=$3 name pid status
+    local -n pids=$2
+    shift 3
     for name in "$@"; do
-        pid=${T_MILTER_PIDS[$name]}
+        pid=${pids[$name]}
         lb_running "$pid" ||
-            t_fail "rampart-milter $name (pid $pid) died before the end of the test; see $(t_milter_log "$name")"
+            t_fail "$program $name (pid $pid) died before the end of the test; see $("$log_function" "$name")"
         kill -TERM "$pid" 2>/dev/null || true
     done
     for name in "$@"; do
-        pid=${T_MILTER_PIDS[$name]}
-        unset "T_MILTER_PIDS[$name]"
+        pid=${pids[$name]}
+        unset "pids[$name]"
         status=0
         wait "$pid" || status=$?
-        t_expect_eq "exit status of rampart-milter $name after SIGTERM" "$status" 0
+        t_expect_eq "exit status of $program $name after SIGTERM" "$status" 0
     done
+}
+
+# t_stop_milters NAME...: t_stop_daemons for rampart-milter, which checks
+# for SIGTERM only every 5 s (MI_CHK_TIME in libmilter.h).
+t_stop_milters() {
+    t_stop_daemons rampart-milter T_MILTER_PIDS t_milter_log "$@"
 }
 
 # t_reload_milter NAME: SIGUSR1, then wait for the reload to be logged

@@ -105,23 +105,9 @@ t_start_policyd() {
     fi
 }
 
-# t_stop_policyds NAME...: SIGTERM to each, then check that each exited
-# with status 0 (a sanitizer finding at exit makes it non-zero).
+# t_stop_policyds NAME...: t_stop_daemons for rampart-policyd.
 t_stop_policyds() {
-    local name pid status
-    for name in "$@"; do
-        pid=${T_POLICYD_PIDS[$name]}
-        lb_running "$pid" ||
-            t_fail "rampart-policyd $name (pid $pid) died before the end of the test; see $(t_policy_log "$name")"
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for name in "$@"; do
-        pid=${T_POLICYD_PIDS[$name]}
-        unset "T_POLICYD_PIDS[$name]"
-        status=0
-        wait "$pid" || status=$?
-        t_expect_eq "exit status of rampart-policyd $name after SIGTERM" "$status" 0
-    done
+    t_stop_daemons rampart-policyd T_POLICYD_PIDS t_policy_log "$@"
 }
 
 # t_policyd_running NAME: the process still runs.
