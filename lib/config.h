@@ -32,7 +32,7 @@ struct redis_config {
     int retention_days;  /* days a day's counters stay after the day ends */
 };
 
-/* What a block signal (a provider's "stop sending") does to a ramp. */
+/* The effect of a block signal (a provider's "stop sending") on a ramp. */
 enum block_action {
     BLOCK_STEP_DOWN, /* at the next sending day, go back block_step_down */
     BLOCK_HOLD,      /* at the next sending day, keep the step */
@@ -91,7 +91,7 @@ struct domain_limit {
     int line;
 };
 
-/* rampart-policyd: where it listens and how it answers. */
+/* rampart-policyd settings: sockets, connection limits and replies. */
 struct policy_config {
     char **sockets; /* as written in the file */
     struct endpoint *endpoints;

@@ -28,9 +28,10 @@ int daemon_parse_options(const char *program, int argc, char **argv,
                          struct daemon_options *opt);
 
 /*
- * What start-up has done so far, to report a failure: the descriptor a
- * waiting parent reads (-1 before the fork) and the pid file this start
- * created (NULL before; allocated, freed by daemon_startup_failed()).
+ * The progress of start-up, to report a failure: the descriptor a waiting
+ * parent reads (-1 before the fork) and the pid file this start created.
+ * The path is NULL before that, then allocated and freed by
+ * daemon_startup_failed().
  */
 struct daemon_startup {
     const struct daemon_options *opt;

@@ -1,7 +1,7 @@
--- rampart decision script: one atomic step that first moves the ramp of a
--- source (and of its provider ramps) to a new sending day when needed,
+-- rampart decision script, one atomic step.  It first moves the ramp of a
+-- source (and of its provider ramps) to a new sending day when needed.  It
 -- then checks every limit that applies to a message and, in charge mode,
--- charges all of them: all or none.
+-- charges all of them or none.
 --
 -- Redis TIME (plus a clock offset that only test builds pass) is the clock
 -- of every host.  Values are read from ARGV in order; see rampart.conf(5)

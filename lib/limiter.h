@@ -64,7 +64,7 @@ enum limiter_cap_kind {
     LIMITER_CAP_PROVIDER /* cap_value is a provider ramp index (from 1) */
 };
 
-/* What a limit limits, for reply texts (not sent to the script). */
+/* The subject of a limit, for reply texts (not sent to the script). */
 enum limiter_kind {
     LIMIT_SOURCE_DAY,    /* the source's daily cap */
     LIMIT_SOURCE_HOUR,   /* the source's hourly cap */
@@ -119,7 +119,7 @@ enum limiter_status {
     LIMITER_SCHEDULE /* the ramp state names another schedule: retry */
 };
 
-/* Why a message was refused. */
+/* The reason a message or recipient was deferred. */
 enum limiter_refusal {
     REFUSED_START,  /* before the source's start date */
     REFUSED_PAUSED, /* the source or one of its provider ramps is paused */

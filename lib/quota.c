@@ -527,7 +527,7 @@ const struct provider_ramp *quota_ramp_of(const struct rampart_config *cfg,
     return config_provider_ramp(cfg, provider ? provider->name : "default");
 }
 
-/* Answer a check from the cache; returns 1 when it could. */
+/* Decide a check from the cache.  Returns 1 when the cache was enough. */
 static int check_from_cache(const struct limiter_request *req,
                             const struct quota_cache *cache, time_t now,
                             struct quota_outcome *out)

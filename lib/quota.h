@@ -63,8 +63,8 @@ struct quota_outcome {
 };
 
 /*
- * What the last Redis check of a transaction returned, so that the next
- * RCPT of the same transaction can be checked without a Redis round trip.
+ * The result of a transaction's last Redis check, so that the next RCPT of
+ * the same transaction can be checked without a Redis round trip.
  * The end-of-message charge always goes to Redis and stays exact: a
  * transaction that lost its room to another one in between is deferred
  * there.  Clear it (valid = 0) when a transaction starts.
@@ -95,10 +95,10 @@ int quota_run(struct store *st, const struct rampart_config *cfg,
               char *err, size_t errlen);
 
 /*
- * quota_run() with a transaction's cache: a check whose every limit the
- * cache knows, with room by its counts, is answered without Redis (not
- * with pacing, which depends on the time of each check).  Every other
- * check goes to Redis and refreshes the cache.
+ * quota_run() with a transaction's cache.  A check is decided without Redis
+ * when the cache has a count for each of its limits and each has room.
+ * Pacing is never decided from the cache, because it depends on the time
+ * of each check.  Every other check goes to Redis and refreshes the cache.
  */
 int quota_run_cached(struct store *st, const struct rampart_config *cfg,
                      const struct source *src, enum limiter_mode mode,

@@ -155,8 +155,8 @@ static struct instance *job_instance(struct job *job)
 
 /*
  * A recipient counts as pending from the moment its check is sent, so a
- * client that pipelines RCPT requests cannot slip past a limit; a refusal
- * or an error takes it back.
+ * client that pipelines RCPT requests cannot slip past a limit.  A
+ * deferral or an error takes it back.
  */
 static void undo_pending(struct job *job)
 {
@@ -316,9 +316,9 @@ static int has_limits(const struct rampart_config *cfg,
 
 /*
  * One END-OF-MESSAGE charges at most QUOTA_DOMAIN_PARTS_MAX domain limit
- * scopes and LIMITER_MAX_PROVIDERS provider ramps, all in one step; a
- * recipient that would add one more is deferred (Postfix retries it in a
- * later transaction).
+ * scopes and LIMITER_MAX_PROVIDERS provider ramps, all in one step.  A
+ * recipient that would add one more is deferred, and Postfix retries it in
+ * a later transaction.
  */
 static int scopes_fit(const struct instance *in, const char *const *scopes,
                       size_t count)

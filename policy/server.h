@@ -45,8 +45,8 @@ void server_flush(struct server *srv);
 void server_free(struct server *srv);
 
 /*
- * Give the request's answer: "action" is the value after "action=", e.g.
- * "DUNNO".  NULL closes the connection without a reply (a malformed
+ * Set the reply to the request: "action" is the value after "action=",
+ * e.g. "DUNNO".  NULL closes the connection without a reply (a malformed
  * request).  The slot is freed.
  */
 void slot_done(struct slot *slot, const char *action);

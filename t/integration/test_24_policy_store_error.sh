@@ -1,12 +1,12 @@
 #!/bin/bash
 # on_store_error in rampart-policyd.  Two servers share one Redis:
 # "strict" has on_store_error = "tempfail" and "lenient" has "accept".
-# With Redis stopped, strict answers RCPT and END-OF-MESSAGE with
-# 451 4.3.0 within timeout_ms + 150 ms and lenient with DUNNO, and both
-# keep running while they try to reconnect, answering every request of
-# bursts sent meanwhile.  With Redis frozen by SIGSTOP, strict's answer comes from the
-# deadline of the call: after at least timeout_ms - 20 ms and at most
-# timeout_ms + 150 ms.  After Redis is back, both count again.
+# With Redis stopped, strict replies to RCPT and END-OF-MESSAGE with
+# 451 4.3.0 within timeout_ms + 150 ms and lenient with DUNNO.  Both keep
+# running while they try to reconnect, and reply to every request of
+# bursts sent meanwhile.  With Redis frozen by SIGSTOP, strict's reply
+# comes from the deadline of the call: after at least timeout_ms - 20 ms
+# and at most timeout_ms + 150 ms.  After Redis is back, both count again.
 set -euo pipefail
 # shellcheck source=policy_lib.sh
 . "$(dirname "$0")/policy_lib.sh"
