@@ -35,6 +35,13 @@
 /* How long accepting pauses when the process runs out of descriptors. */
 #define ACCEPT_PAUSE_MS 250
 
+/*
+ * Seconds and bytes of input that a connection closed on a protocol error
+ * discards before its socket is closed; see conn_finish().
+ */
+#define LINGER_S   2
+#define LINGER_MAX (1024 * 1024)
+
 struct conn;
 
 /* One request's place in its connection's reply order. */
@@ -60,6 +67,8 @@ struct conn {
     int eof;       /* the client half-closed */
     int malformed; /* a malformed request came: dispatch nothing after it */
     int throttled; /* reading paused until the replies are out */
+    int lingering; /* replies sent, discarding input: conn_finish() */
+    size_t discarded;
     struct conn *next_dirty; /* on the server's list of unsent replies */
     int dirty;
 };
@@ -106,6 +115,43 @@ static void conn_close(struct conn *c)
     c->bev = NULL;
 }
 
+/* Discard what a lingering client sent; close once it sent too much. */
+static void discard_input(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t len = evbuffer_get_length(in);
+
+    c->discarded += len;
+    evbuffer_drain(in, len);
+    if (c->discarded > LINGER_MAX)
+        conn_close(c);
+}
+
+/*
+ * Close a connection whose replies are all written.  Closing a TCP socket
+ * with unread input resets the connection, which drops replies the client
+ * has not received yet.  So after a protocol error, end the stream and
+ * discard input until the client closes, LINGER_S passes or LINGER_MAX
+ * bytes arrive.
+ */
+static void conn_finish(struct conn *c)
+{
+    struct timeval limit = {LINGER_S, 0};
+
+    if (c->lingering)
+        return;
+    if (!c->closing || c->eof ||
+        shutdown(bufferevent_getfd(c->bev), SHUT_WR) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->lingering = 1;
+    bufferevent_set_timeouts(c->bev, &limit, NULL);
+    discard_input(c);
+    if (c->bev != NULL)
+        bufferevent_enable(c->bev, EV_READ);
+}
+
 /*
  * Handle an emptied output buffer: stop watching for writability, close a
  * connection that has nothing more to send, or resume reading after a
@@ -127,7 +173,7 @@ static void output_drained(struct conn *c)
         return;
     }
     if ((c->eof || c->closing) && c->head == NULL)
-        conn_close(c);
+        conn_finish(c);
 }
 
 /* Libevent wrote the rest of the replies that server_flush() could not. */
@@ -170,7 +216,7 @@ static void flush_replies(struct conn *c)
     }
     if (c->bev != NULL && (c->eof || c->closing) && c->head == NULL &&
         evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_close(c);
+        conn_finish(c);
     c->busy--;
     conn_release(c);
 }
@@ -275,7 +321,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 
     (void)bev;
     c->busy++;
-    read_requests(c);
+    if (c->lingering)
+        discard_input(c);
+    else
+        read_requests(c);
     c->busy--;
     conn_release(c);
 }
@@ -315,7 +364,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
     (void)bev;
     c->busy++;
-    if (what & BEV_EVENT_EOF) {
+    if (c->lingering) {
+        conn_close(c); /* the client closed, or LINGER_S passed */
+    } else if (what & BEV_EVENT_EOF) {
         on_eof(c);
     } else {
         if (what & BEV_EVENT_TIMEOUT)

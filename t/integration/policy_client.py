@@ -45,7 +45,10 @@ to check; a failure to connect or a timeout ends with status 1.
   lateread EP N   Write N CONNECT requests from a second thread, and
                   half-close after them with --half-close; start reading
                   only after --wait seconds.  Prints "replies=K" (DUNNO
-                  replies read) and "closed" or "open".
+                  replies read) and "closed" or "open".  With --overlong
+                  a line of 40 000 bytes follows the requests, and the
+                  last line is "reset" when the connection ended in a
+                  reset (replies lost) instead of an orderly close.
   garbage EP      Send malformed input on --count connections (random
                   bytes, NUL bytes, lines without "=", overlong lines) and
                   print "connections=N closed_without_reply=K".
@@ -273,25 +276,40 @@ def run_lateread(args):
     data = "".join(
         CONNECT_REQUEST.replace("\n\n", f"\ninstance=late-{i}\n\n") for i in range(args.count)
     ).encode()
+    if args.overlong:
+        data += b"request=smtpd_access_policy\nfiller=" + b"x" * 40000 + b"\n\n"
 
     def write():
-        sock.sendall(data)
-        if args.half_close:
-            sock.shutdown(socket.SHUT_WR)
+        try:
+            sock.sendall(data)
+            if args.half_close:
+                sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the reader reports how the connection ended
 
     writer = threading.Thread(target=write)
     writer.start()
     time.sleep(args.wait)
     reader = Reader(sock)
     replies = 0
-    while replies < args.count:
-        reply = reader.reply()
-        if reply != "action=DUNNO":
-            break
-        replies += 1
+    reset = False
+    try:
+        while replies < args.count:
+            reply = reader.reply()
+            if reply != "action=DUNNO":
+                break
+            replies += 1
+        closed = reader.wait_closed(1.0)
+    except ConnectionResetError:
+        reset = closed = True
     writer.join()
     print(f"replies={replies}")
-    print("closed" if reader.wait_closed(1.0) else "open")
+    if reset:
+        print("reset")
+    elif closed:
+        print("closed")
+    else:
+        print("open")
     sock.close()
 
 
@@ -394,6 +412,7 @@ def main():
     parser.add_argument("--no-final-empty", action="store_true")
     parser.add_argument("--check-open", action="store_true")
     parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--overlong", action="store_true", help="lateread: end with an overlong line")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between keepalive requests")
     parser.add_argument("--wait", type=float, default=3.0, help="seconds noread waits before reading")
     parser.add_argument("--pid", type=int, default=0, help="server process whose memory noread reports")

@@ -327,6 +327,12 @@ t_expect_eq "connection of a client that reads late" "$(tail -n1 <<<"$out")" ope
 out=$(t_policy lateread "$MAIN" 30000 --wait 2 --half-close </dev/null)
 t_expect_eq "replies to a half-closed client that reads late" "$(head -n1 <<<"$out")" "replies=30000"
 t_expect_eq "connection of a half-closed client that reads late" "$(tail -n1 <<<"$out")" closed
+# Over TCP, with a line over 4096 bytes behind the requests: unread input
+# is left when policyd closes.  A plain close would reset the connection
+# and drop replies still on their way, so every reply must arrive.
+out=$(t_policy lateread "inet:127.0.0.1:$TCP_PORT" 30000 --wait 2 --overlong </dev/null)
+t_expect_eq "replies before an overlong line" "$(head -n1 <<<"$out")" "replies=30000"
+t_expect_eq "close after an overlong line" "$(tail -n1 <<<"$out")" closed
 
 # --- Exim style: one request, half-close, reply, close ----------------------------------
 for variant in with-empty-line no-empty-line; do
