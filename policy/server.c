@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTENERS_MAX 4
@@ -50,6 +51,7 @@ struct slot {
     struct conn *conn;
     int done;
     int close_after; /* malformed: close without replying */
+    int last;        /* close after this reply: a protocol error followed */
     char action[512];
 };
 
@@ -69,6 +71,7 @@ struct conn {
     int throttled; /* reading paused until the replies are out */
     int lingering; /* replies sent, discarding input: conn_finish() */
     size_t discarded;
+    struct timespec linger_end;
     struct conn *next_dirty; /* on the server's list of unsent replies */
     int dirty;
 };
@@ -115,16 +118,30 @@ static void conn_close(struct conn *c)
     c->bev = NULL;
 }
 
-/* Discard what a lingering client sent; close once it sent too much. */
+/*
+ * Discard what a lingering client sent.  Close once it sent too much or
+ * the linger time is over.  Otherwise wait at most for the time left.
+ */
 static void discard_input(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t len = evbuffer_get_length(in);
+    struct timespec now;
+    long left_ms;
+    struct timeval left;
 
     c->discarded += len;
     evbuffer_drain(in, len);
-    if (c->discarded > LINGER_MAX)
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    left_ms = (c->linger_end.tv_sec - now.tv_sec) * 1000 +
+              (c->linger_end.tv_nsec - now.tv_nsec) / 1000000;
+    if (c->discarded > LINGER_MAX || left_ms <= 0) {
         conn_close(c);
+        return;
+    }
+    left.tv_sec = left_ms / 1000;
+    left.tv_usec = (left_ms % 1000) * 1000;
+    bufferevent_set_timeouts(c->bev, &left, NULL);
 }
 
 /*
@@ -136,8 +153,6 @@ static void discard_input(struct conn *c)
  */
 static void conn_finish(struct conn *c)
 {
-    struct timeval limit = {LINGER_S, 0};
-
     if (c->lingering)
         return;
     if (!c->closing || c->eof ||
@@ -146,7 +161,8 @@ static void conn_finish(struct conn *c)
         return;
     }
     c->lingering = 1;
-    bufferevent_set_timeouts(c->bev, &limit, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &c->linger_end);
+    c->linger_end.tv_sec += LINGER_S;
     discard_input(c);
     if (c->bev != NULL)
         bufferevent_enable(c->bev, EV_READ);
@@ -166,7 +182,7 @@ static void output_drained(struct conn *c)
         c->throttled = 0;
         if (c->eof) {
             finish_input(c);
-        } else {
+        } else if (!c->malformed) {
             bufferevent_enable(c->bev, EV_READ);
             read_requests(c);
         }
@@ -206,6 +222,10 @@ static void flush_replies(struct conn *c)
         } else if (c->bev != NULL && !c->closing) {
             evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
                                 s->action);
+            if (s->last) {
+                c->closing = 1;
+                bufferevent_disable(c->bev, EV_READ);
+            }
             if (!c->dirty) {
                 c->dirty = 1;
                 c->next_dirty = c->srv->dirty;
@@ -239,17 +259,24 @@ void slot_done(struct slot *slot, const char *action)
     flush_replies(c);
 }
 
-/* Stop reading; the connection closes once earlier replies are out. */
+/*
+ * Stop reading.  The requests before the error still get their replies,
+ * also those waiting for Redis; the connection closes after the last one.
+ */
 static void protocol_error(struct conn *c, const char *why)
 {
     log_repeat(&protocol_errors, LOG_WARNING,
                "closing policy connection from %s: %s", c->peer, why);
     if (c->bev == NULL || c->closing)
         return;
-    c->closing = 1;
+    c->malformed = 1;
     bufferevent_disable(c->bev, EV_READ);
     evbuffer_drain(bufferevent_get_input(c->bev),
                    evbuffer_get_length(bufferevent_get_input(c->bev)));
+    if (c->tail != NULL)
+        c->tail->last = 1;
+    else
+        c->closing = 1;
     flush_replies(c);
 }
 

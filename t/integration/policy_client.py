@@ -49,7 +49,7 @@ to check; a failure to connect or a timeout ends with status 1.
                   a line of 40 000 bytes follows the requests, and the
                   last line is "reset" when the connection ended in a
                   reset (replies lost) instead of an orderly close.
-  garbage EP      Send malformed input on --count connections (random
+  garbage EP N    Send malformed input on N connections (random
                   bytes, NUL bytes, lines without "=", overlong lines) and
                   print "connections=N closed_without_reply=K".
 """

@@ -333,6 +333,25 @@ t_expect_eq "connection of a half-closed client that reads late" "$(tail -n1 <<<
 out=$(t_policy lateread "inet:127.0.0.1:$TCP_PORT" 30000 --wait 2 --overlong </dev/null)
 t_expect_eq "replies before an overlong line" "$(head -n1 <<<"$out")" "replies=30000"
 t_expect_eq "close after an overlong line" "$(tail -n1 <<<"$out")" closed
+# RCPT checks wait for Redis, so their replies are not ready yet when the
+# protocol error behind them is read: they must still go out, in order,
+# before the close.
+rcpts=""
+for i in $(seq 1 50); do
+    rcpts+=$(t_rcpt "inflight-$i" "u$i@inflight.test")$'\n\n'
+done
+for error in line request; do
+    out=$({
+        printf '%s' "$rcpts"
+        python3 -c 'import sys
+if sys.argv[1] == "line":
+    sys.stdout.write("request=smtpd_access_policy\nx=" + "a" * 5000 + "\n\n")
+else:
+    sys.stdout.write("request=smtpd_access_policy\n" + ("x=" + "a" * 4000 + "\n") * 10 + "\n")' "$error"
+    } | t_policy raw "inet:127.0.0.1:$TCP_PORT" --timeout 5)
+    t_expect_eq "RCPT replies before an overlong $error" "$(head -n1 <<<"$out")" "replies=50"
+    t_expect_match "close after RCPTs and an overlong $error" "$out" "^closed_ms=[0-9]+$"
+done
 
 # --- Exim style: one request, half-close, reply, close ----------------------------------
 for variant in with-empty-line no-empty-line; do
