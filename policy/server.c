@@ -51,7 +51,6 @@ struct slot {
     struct conn *conn;
     int done;
     int close_after; /* malformed: close without replying */
-    int last;        /* close after this reply: a protocol error followed */
     char action[512];
 };
 
@@ -65,14 +64,14 @@ struct conn {
     size_t slots;
     char last_instance[128]; /* the transaction this client last asked on */
     int busy;                /* a callback of this connection is running */
-    int closing;   /* read no more; close once earlier replies are out */
-    int eof;       /* the client half-closed */
-    int malformed; /* a malformed request came: dispatch nothing after it */
-    int throttled; /* reading paused until the replies are out */
-    int lingering; /* replies sent, discarding input: conn_finish() */
-    size_t discarded;
-    struct timespec linger_end;
-    struct conn *next_dirty; /* on the server's list of unsent replies */
+    int closing;      /* read no more; close once earlier replies are out */
+    int eof;          /* the client half-closed */
+    int malformed;    /* malformed input came: dispatch nothing after it */
+    int throttled;    /* reading paused until the replies are out */
+    int lingering;    /* replies sent, discarding input: conn_finish() */
+    size_t discarded; /* bytes discarded while lingering */
+    struct timespec linger_end; /* when lingering ends (CLOCK_MONOTONIC) */
+    struct conn *next_dirty;    /* on the server's list of unsent replies */
     int dirty;
 };
 
@@ -222,10 +221,6 @@ static void flush_replies(struct conn *c)
         } else if (c->bev != NULL && !c->closing) {
             evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
                                 s->action);
-            if (s->last) {
-                c->closing = 1;
-                bufferevent_disable(c->bev, EV_READ);
-            }
             if (!c->dirty) {
                 c->dirty = 1;
                 c->next_dirty = c->srv->dirty;
@@ -234,6 +229,9 @@ static void flush_replies(struct conn *c)
         }
         free(s);
     }
+    /* After a protocol error, close once the replies before it are out. */
+    if (c->malformed && c->head == NULL)
+        c->closing = 1;
     if (c->bev != NULL && (c->eof || c->closing) && c->head == NULL &&
         evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
         conn_finish(c);
@@ -261,7 +259,7 @@ void slot_done(struct slot *slot, const char *action)
 
 /*
  * Stop reading.  The requests before the error still get their replies,
- * also those waiting for Redis; the connection closes after the last one.
+ * also those waiting for Redis, and the connection closes after the last.
  */
 static void protocol_error(struct conn *c, const char *why)
 {
@@ -273,10 +271,6 @@ static void protocol_error(struct conn *c, const char *why)
     bufferevent_disable(c->bev, EV_READ);
     evbuffer_drain(bufferevent_get_input(c->bev),
                    evbuffer_get_length(bufferevent_get_input(c->bev)));
-    if (c->tail != NULL)
-        c->tail->last = 1;
-    else
-        c->closing = 1;
     flush_replies(c);
 }
 
